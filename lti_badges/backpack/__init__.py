@@ -1,0 +1,1 @@
+"""Backpack clients (Badge Connect / OB 3.0 API) and the push outbox."""

@@ -1,0 +1,1 @@
+"""Criteria rules: a registry of rule types; validation, evaluation and explanation as pure code."""
