@@ -1,1 +1,23 @@
-"""web."""
+"""Thin blueprints per audience; this module wires them, request ids and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, g, url_for
+
+from lti_badges.web import course, errors, lti, public
+
+
+def register_web(app: Flask) -> None:
+    errors.init_app(app)
+
+    @app.template_global()
+    def lurl(endpoint: str, **values: object) -> str:
+        """url_for that carries the launch token, for pages in a cookieless iframe."""
+        token = g.get("launch_token")
+        if token:
+            values.setdefault("lt", token)
+        return url_for(endpoint, **values)
+
+    app.register_blueprint(lti.bp)
+    app.register_blueprint(course.bp)
+    app.register_blueprint(public.bp)

@@ -1,0 +1,116 @@
+"""Launch sessions: what a validated launch lets its browser do afterwards.
+
+A launch creates the person, the course and the membership it names, and a
+session bound to exactly that platform, deployment, course and role set. The
+session's bearer token travels in the page (links, forms, an
+``X-Launch-Token`` header) so the tool keeps working in an LMS iframe whose
+cookies the browser blocks; when cookies work, the signed Flask session
+remembers the token per course as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from lti_badges.extensions import db
+from lti_badges.lti.launch import ValidatedLaunch
+from lti_badges.lti.roles import capabilities_for
+from lti_badges.models import Course, LaunchSession, Membership, Person
+from lti_badges.models._time import utcnow
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _upsert_person(launch: ValidatedLaunch) -> Person:
+    claims = launch.claims
+    person = db.session.scalar(
+        db.select(Person).filter_by(platform_id=launch.platform.id, sub=claims.subject)
+    )
+    if person is None:
+        person = Person(platform_id=launch.platform.id, sub=claims.subject)
+        db.session.add(person)
+    # Keep what the platform shares; never erase a known value with an absent claim.
+    for attr in ("name", "given_name", "family_name", "email", "locale"):
+        value = getattr(claims, attr)
+        if value:
+            setattr(person, attr, value[:320])
+    return person
+
+
+def _upsert_course(launch: ValidatedLaunch) -> Course | None:
+    claims = launch.claims
+    if not claims.context_id:
+        return None
+    course = db.session.scalar(
+        db.select(Course).filter_by(deployment_id=launch.deployment.id, context_id=claims.context_id)
+    )
+    if course is None:
+        course = Course(platform_id=launch.platform.id, deployment_id=launch.deployment.id,
+                        context_id=claims.context_id, settings={}, services={})
+        db.session.add(course)
+    if claims.context_title:
+        course.title = claims.context_title[:500]
+    if claims.context_label:
+        course.label = claims.context_label[:255]
+    services = claims.services()
+    if services:
+        course.services = {**(course.services or {}), **services}
+    return course
+
+
+def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, str]:
+    """Record the launch's person, course and membership; return the session and its token."""
+    claims = launch.claims
+    person = _upsert_person(launch)
+    course = _upsert_course(launch)
+    db.session.flush()
+    if course is not None:
+        membership = db.session.scalar(
+            db.select(Membership).filter_by(course_id=course.id, person_id=person.id)
+        )
+        if membership is None:
+            membership = Membership(course_id=course.id, person_id=person.id)
+            db.session.add(membership)
+        membership.roles = claims.roles
+        membership.status = "active"
+        membership.last_launch_at = utcnow()
+
+    token = secrets.token_urlsafe(32)
+    session = LaunchSession(
+        token_hash=token_hash(token),
+        platform_id=launch.platform.id,
+        deployment_id=launch.deployment.id,
+        course_id=course.id if course else None,
+        person_id=person.id,
+        roles=claims.roles,
+        capabilities=capabilities_for(claims.roles),
+        locale=claims.locale,
+        message_type=claims.message_type,
+        resource_link_id=claims.resource_link_id,
+        claims={
+            "deep_linking_settings": claims.deep_linking_settings or None,
+            "return_url": claims.return_url,
+            "document_target": claims.document_target,
+        },
+        expires_at=utcnow() + timedelta(seconds=int(config["LAUNCH_SESSION_TTL_SECONDS"])),
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session, token
+
+
+def resolve(token: str | None) -> LaunchSession | None:
+    """The live session for a bearer token, or None."""
+    if not token or len(token) > 200:
+        return None
+    session = db.session.scalar(db.select(LaunchSession).filter_by(token_hash=token_hash(token)))
+    if session is None or session.expires_at < utcnow():
+        return None
+    if not session.platform.is_active:
+        return None
+    return session

@@ -1,0 +1,116 @@
+"""Request ids, security headers and error answers: a person-readable 4xx, never a bare 500.
+
+Every response carries ``X-Request-ID``; error pages show it and the log line
+of the error carries it, so an admin can find what happened from a screenshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from lti_badges.lti.dynamic_registration import RegistrationError
+from lti_badges.lti.launch import LaunchError
+
+log = logging.getLogger("lti_badges")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class ApiError(Exception):
+    """An error a route raises on purpose: status, stable code, message for a person."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.request_id = g.get("request_id", "-")
+        except RuntimeError:  # outside a request
+            record.request_id = "-"
+        return True
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/api/", "/lti/jwks", "/lti/config.json", "/healthz")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"]
+
+
+def error_response(message: str, status: int, code: str, **extra: object) -> Response:
+    request_id = g.get("request_id", "-")
+    log_fn = log.warning if status < 500 else log.error
+    log_fn("%s %s -> %s %s: %s", request.method, request.path, status, code, message)
+    if wants_json():
+        resp = jsonify({"error": code, "message": message, "request_id": request_id})
+    else:
+        resp = Response(render_template("error.html", message=message, status=status, code=code,
+                                        request_id=request_id, **extra))
+    resp.status_code = status
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    if not any(isinstance(f, _RequestIdFilter) for h in log.handlers for f in h.filters):
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+    @app.before_request
+    def _assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        resp.headers["X-Request-ID"] = g.get("request_id", "-")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Tokens travel in page URLs when cookies are blocked: never leak them off-site.
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # Embeddable in any LMS iframe (no frame-busting), but nothing else is loosened.
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline'; form-action *; frame-ancestors *; base-uri 'none'",
+        )
+        return resp
+
+    @app.errorhandler(LaunchError)
+    def _launch_error(exc: LaunchError) -> Response:
+        return error_response(exc.message, exc.status, exc.code, restart=exc.restart)
+
+    @app.errorhandler(RegistrationError)
+    def _registration_error(exc: RegistrationError) -> Response:
+        return error_response(exc.message, exc.status, "registration_failed")
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return error_response(exc.message, exc.status, exc.code)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return error_response(exc.description or exc.name, exc.code or 400,
+                              (exc.name or "error").lower().replace(" ", "_"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error")
+        from lti_badges.extensions import db
+
+        db.session.rollback()
+        return error_response(
+            "Something went wrong on our side. Nothing was saved. Give this request id to the "
+            "tool's administrator.", 500, "internal_error")

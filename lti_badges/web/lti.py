@@ -1,0 +1,110 @@
+"""The LTI endpoints of the URL contract: login, launch, JWKS, registration, configuration."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from lti_badges import sessions
+from lti_badges.extensions import db
+from lti_badges.lti import dynamic_registration, keys
+from lti_badges.lti.launch import LOGIN_PARAMS, LaunchError, start_login, validate_launch
+from lti_badges.web.auth import remember
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+def _params() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    return {k: v for k, v in source.items() if isinstance(v, str)}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response:
+    params = _params()
+    start = start_login(params, current_app.config)
+    https = current_app.config["BASE_URL"].startswith("https://")
+    in_iframe = request.headers.get("Sec-Fetch-Dest") == "iframe"
+    if in_iframe and not params.get("lti_badges_new_window"):
+        # Check that the iframe may keep cookies before going on; if not, offer a new window.
+        restart = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
+        restart["lti_badges_new_window"] = "1"
+        resp = Response(render_template(
+            "lti/login_check.html", redirect_url=start.redirect_url,
+            new_window_url=url_for("lti.login") + "?" + urlencode(restart), https=https))
+    else:
+        resp = redirect(start.redirect_url, code=302)
+    resp.set_cookie(start.cookie_name, start.state, max_age=start.max_age, path="/lti/",
+                    secure=https, httponly=True, samesite="None" if https else "Lax")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/launch", methods=["POST"])
+def launch() -> Response:
+    form = {k: v for k, v in request.form.items() if isinstance(v, str)}
+    validated = validate_launch(form, dict(request.cookies), current_app.config,
+                                current_app.extensions["lti_badges.platform_keys"])
+    launch_session, token = sessions.open_session(validated, current_app.config)
+    db.session.commit()
+    remember(launch_session, token)
+    if launch_session.course_id is None:
+        raise LaunchError("This launch carries no course (context claim). Add the tool to a "
+                          "course and open it from there.", 400, "no_context")
+    if validated.claims.is_deep_linking:
+        target = url_for("course.deep_link", course_id=launch_session.course_id, lt=token)
+    else:
+        target = url_for("course.home", course_id=launch_session.course_id, lt=token)
+    resp = redirect(target, code=303)
+    resp.delete_cookie("lti_badges_state_" + form.get("state", ""), path="/lti/")
+    return resp
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    resp = jsonify(keys.public_jwks())
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
+@bp.get("/register")
+def register() -> Response:
+    result = dynamic_registration.register(
+        request.args.get("openid_configuration"),
+        request.args.get("registration_token"),
+        request.args.get("invite"),
+        current_app.config,
+    )
+    return Response(render_template("lti/registered.html", result=result))
+
+
+@bp.get("/config.json")
+def config_json() -> Response:
+    """What an admin types into a manual LTI 1.3 registration form."""
+    config = current_app.config
+    doc = dynamic_registration.tool_registration(config, {})
+    base = config["BASE_URL"]
+    return jsonify({
+        "title": config["TOOL_NAME"],
+        "description": config["TOOL_DESCRIPTION"],
+        "oidc_initiation_url": base + "/lti/login",
+        "target_link_uri": base + "/lti/launch",
+        "redirect_uris": [base + "/lti/launch"],
+        "public_jwk_url": base + "/lti/jwks",
+        "domain": dynamic_registration.domain_of(base),
+        "scopes": doc["scope"].split(),
+        "claims": list(dynamic_registration.CLAIMS),
+        "messages": doc[dynamic_registration.LTI_TOOL_CONFIG]["messages"],
+        "dynamic_registration_url": base + "/lti/register",
+    })
