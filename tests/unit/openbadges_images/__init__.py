@@ -1,0 +1,1 @@
+"""Unit tests for badge image checks, SVG sanitising and baking."""
