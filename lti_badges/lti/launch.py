@@ -51,14 +51,11 @@ LOGIN_PARAMS = (
 class LaunchError(Exception):
     """A login or launch the tool refuses; ``message`` is for the person who sees it."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "invalid_launch",
-                 restart: dict[str, str] | None = None):
+    def __init__(self, message: str, status: int = 400, code: str = "invalid_launch"):
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
-        # Login parameters to start again in a new window (cookies blocked in the iframe).
-        self.restart = restart
 
 
 @dataclass(frozen=True)
@@ -136,11 +133,9 @@ def start_login(params: dict[str, str], config: Any) -> LoginStart:
     ttl = int(config["LOGIN_STATE_TTL_SECONDS"])
     state = "st-" + secrets.token_urlsafe(24)
     nonce = secrets.token_urlsafe(32)
-    restart = {k: params[k] for k in LOGIN_PARAMS if params.get(k)}
     db.session.add(LoginState(
         state=state, nonce=nonce, platform_id=platform.id, target_link_uri=target or None,
         new_window=bool(params.get("lti_badges_new_window")), expires_at=now + timedelta(seconds=ttl),
-        login_params=restart,
     ))
     # Expired states and nonces are dead weight; sweep them here, cheaply, by index.
     db.session.execute(db.delete(LoginState).where(LoginState.expires_at < now))
@@ -301,13 +296,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchError("The launch does not come from the platform that started the "
                               "login.", 400, "state_platform_mismatch")
         if self._state_cookie != state:
-            # The browser did not send the cookie set at login: third-party cookies are
-            # blocked in the LMS iframe, or this is another browser. Never accept it; offer
-            # to start again in a new window, where the cookie is first-party.
+            # The browser did not send the cookie set at login: another browser, or cookies
+            # blocked in the LMS iframe after the login page's check. Never accept it. The
+            # platform may have spent its login hint, so the way on is a fresh launch.
             raise LaunchError(
-                "Your browser did not send back the cookie this tool set when the launch began "
-                "(it may block cookies inside the course page). Open the tool in a new window "
-                "to continue.", 401, "state_cookie_missing", restart=row.login_params or None)
+                "Your browser did not send back the cookie this tool set when the launch began. "
+                "Open the activity again from your course; if this keeps happening, allow "
+                "cookies for this site or ask your teacher to open the tool in a new window.",
+                401, "state_cookie_missing")
         self._login_state = row
         return self
 

@@ -21,9 +21,6 @@ class LoginState(db.Model):
     platform_id: Mapped[int] = mapped_column(sa.ForeignKey("platforms.id", ondelete="CASCADE"))
     target_link_uri: Mapped[str | None] = mapped_column(sa.String(1000))
     new_window: Mapped[bool] = mapped_column(default=False)
-    # The login request's parameters, to start again in a new window when the iframe
-    # blocks the state cookie.
-    login_params: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(LaunchError)
     def _launch_error(exc: LaunchError) -> Response:
-        return error_response(exc.message, exc.status, exc.code, restart=exc.restart)
+        return error_response(exc.message, exc.status, exc.code)
 
     @app.errorhandler(RegistrationError)
     def _registration_error(exc: RegistrationError) -> Response:

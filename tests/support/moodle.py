@@ -26,8 +26,10 @@ def launch_fixture(name: str) -> dict[str, Any]:
 class ReplayServer:
     """Answers each path with a recorded response (status, headers, body byte for byte)."""
 
-    def __init__(self, routes: dict[str, dict[str, Any]]):
+    def __init__(self, routes: dict[str, dict[str, Any]], rewrite_host: bool = False):
         self.routes = routes
+        # Recorded bodies name Moodle at 127.0.0.1:8080; point them at this server instead.
+        self.rewrite_host = rewrite_host
         self.port = free_port()
         self.requests: list[tuple[str, str]] = []
         self._thread = ServerThread(self._wsgi, self.port)
@@ -46,6 +48,8 @@ class ReplayServer:
         body = response.get("body", "")
         if not isinstance(body, str):
             body = json.dumps(body)
+        if self.rewrite_host:
+            body = body.replace("127.0.0.1:8080", f"127.0.0.1:{self.port}")
         headers = [(k, v) for k, v in response.get("headers", [])
                    if k.lower() not in ("content-length", "connection", "transfer-encoding",
                                         "date", "server")]

@@ -64,7 +64,6 @@ def upgrade():
     sa.Column('platform_id', sa.Integer(), nullable=False),
     sa.Column('target_link_uri', sa.String(length=1000), nullable=True),
     sa.Column('new_window', sa.Boolean(), nullable=False),
-    sa.Column('login_params', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platforms.id'], name=op.f('fk_lti_login_states_platform_id_platforms'), ondelete='CASCADE'),
