@@ -239,3 +239,24 @@ def test_iframe_login_checks_cookies_first(registered, tool):
     assert resp.status_code == 200
     assert "lti_badges_cookie_check" in resp.text and "lti_badges_new_window" in resp.text
     assert any(c.name.startswith("lti_badges_state_") for c in resp.cookies)
+
+
+def test_platform_key_set_is_cached_between_launches(registered):
+    peer = registered.peer
+    for user in ("learner", "teacher", "ta"):
+        assert peer.launch(peer.new_browser(), user, "c1").status_code == 200
+    fetches = [r for r in peer.request_log if r["path"] == "/jwks" and r["method"] == "GET"]
+    assert len(fetches) == 1
+
+
+def test_forged_kid_does_not_make_the_tool_hammer_the_platform(app, registered):
+    """Unknown kids trigger at most one refetch per JWKS_REFETCH_MIN_SECONDS."""
+    app.config["JWKS_REFETCH_MIN_SECONDS"] = 3600
+    app.extensions["lti_badges.platform_keys"].min_refetch = 3600
+    peer = registered.peer
+    assert peer.launch(peer.new_browser(), "learner", "c1").status_code == 200
+    for _ in range(3):
+        resp = peer.launch(peer.new_browser(), "learner", "c1", tamper={"kid": "forged"})
+        assert resp.status_code == 401
+    fetches = [r for r in peer.request_log if r["path"] == "/jwks" and r["method"] == "GET"]
+    assert len(fetches) == 1
