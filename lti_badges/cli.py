@@ -237,17 +237,265 @@ def keys_group() -> None:
 @with_appcontext
 def keys_rotate(as_json: bool) -> None:
     """Add a new LTI signing key; the old one stays published in the JWKS."""
+    from lti_badges import issuing
     from lti_badges.lti import keys
+    from lti_badges.models import Issuer
 
     key = keys.create_key(current_app.config["SECRET_KEY"])
+    rotated = {}
+    for issuer in db.session.scalars(db.select(Issuer)):
+        rotated[issuer.public_id] = [k.kid for k in issuing.rotate_issuer_keys(issuer)]
     db.session.commit()
     published = [k["kid"] for k in keys.public_jwks()["keys"]]
-    _out(as_json, {"active_kid": key.kid, "published_kids": published},
-         f"New signing key {key.kid} is active; published keys: {', '.join(published)}.")
+    _out(as_json, {"active_kid": key.kid, "published_kids": published, "issuers": rotated},
+         f"New LTI signing key {key.kid} is active; published keys: {', '.join(published)}. "
+         f"New issuer keys for {len(rotated)} issuer(s); old keys stay published.")
+
+
+def _issuing_errors(fn: Any) -> Any:
+    """Turn refused input into a CLI error (stderr, non-zero exit), nothing half-written."""
+    import functools
+
+    from lti_badges.issuing import IssuingError
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except IssuingError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+
+    return wrapped
+
+
+def _by_public_id(model: Any, public_id: str, what: str) -> Any:
+    row = db.session.scalar(db.select(model).filter_by(public_id=public_id))
+    if row is None and public_id.isdigit():
+        row = db.session.get(model, int(public_id))
+    if row is None:
+        raise click.ClickException(f"No {what} with id {public_id!r}.")
+    return row
+
+
+@click.group("issuers")
+def issuers_group() -> None:
+    """Issuer profiles (the institution named on badges)."""
+
+
+@issuers_group.command("add")
+@click.option("--name", required=True)
+@click.option("--url", required=True)
+@click.option("--email", required=True)
+@click.option("--platform", "platform_id", type=int, help="The platform (institution) it serves.")
+@click.option("--description")
+@click.option("--image", type=click.Path(exists=True, dir_okay=False))
+@click.option("--signed", is_flag=True, help="Sign OB 2.0 assertions (JWS) instead of hosting.")
+@json_option
+@with_appcontext
+@_issuing_errors
+def issuers_add(name: str, url: str, email: str, platform_id: int | None,
+                description: str | None, image: str | None, signed: bool, as_json: bool) -> None:
+    from lti_badges import issuing
+
+    platform = _platform(platform_id) if platform_id else None
+    asset = None
+    if image:
+        with open(image, "rb") as fh:
+            asset = issuing.store_image(fh.read(), filename=image)
+    issuer = issuing.create_issuer(name, url, email, platform=platform, description=description,
+                                   image=asset, ob2_verification="signed" if signed else "hosted")
+    db.session.commit()
+    data = {**issuer.to_dict(), "profile_url": issuing.issuer_url(issuer),
+            "did": issuing.issuer_did(issuer)}
+    _out(as_json, data, f"Issuer {issuer.public_id} ({issuer.name}): {data['profile_url']}")
+
+
+@issuers_group.command("list")
+@json_option
+@with_appcontext
+def issuers_list(as_json: bool) -> None:
+    from lti_badges.models import Issuer
+
+    rows = db.session.scalars(db.select(Issuer).order_by(Issuer.id)).all()
+    _out(as_json, [r.to_dict() for r in rows],
+         "\n".join(f"{r.public_id}  {r.name}  {r.url}" for r in rows) or "No issuer yet.")
+
+
+def _course_ref(ref: str) -> Any:
+    """COURSE is the tool's course id or PLATFORM_ID:CONTEXT_ID (DESIGN.md CLI contract)."""
+    from lti_badges.models import Course
+
+    if ref.isdigit():
+        course = db.session.get(Course, int(ref))
+    elif ":" in ref and ref.split(":", 1)[0].isdigit():
+        pid, context = ref.split(":", 1)
+        rows = db.session.scalars(db.select(Course).filter_by(platform_id=int(pid),
+                                                              context_id=context)).all()
+        if len(rows) > 1:
+            raise click.ClickException(f"{ref} matches courses in several deployments; use the "
+                                       "tool's course id.")
+        course = rows[0] if rows else None
+    else:
+        raise click.ClickException(f"COURSE is a course id or PLATFORM_ID:CONTEXT_ID, not {ref!r}.")
+    if course is None:
+        raise click.ClickException(f"No course {ref!r} (a course appears after its first launch).")
+    return course
+
+
+@click.group("badges")
+def badges_group() -> None:
+    """Badges (badge classes / achievements)."""
+
+
+@badges_group.command("add")
+@click.option("--issuer", "issuer_id", required=True)
+@click.option("--name", required=True)
+@click.option("--description", required=True)
+@click.option("--criteria-text", required=True)
+@click.option("--image", type=click.Path(exists=True, dir_okay=False))
+@click.option("--course")
+@click.option("--rule", help="Rule JSON, or @FILE.")
+@click.option("--expires-after", "expires_after", type=int, help="Days of validity.")
+@click.option("--tag", "tags", multiple=True)
+@click.option("--language")
+@click.option("--repeatable", is_flag=True)
+@json_option
+@with_appcontext
+@_issuing_errors
+def badges_add(issuer_id: str, name: str, description: str, criteria_text: str,
+               image: str | None, course: str | None, rule: str | None,
+               expires_after: int | None, tags: tuple[str, ...], language: str | None,
+               repeatable: bool, as_json: bool) -> None:
+    from lti_badges import issuing
+    from lti_badges.models import Issuer
+
+    issuer = _by_public_id(Issuer, issuer_id, "issuer")
+    rule_json = None
+    if rule:
+        text = rule
+        if rule.startswith("@"):
+            try:
+                with open(rule[1:], encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as exc:
+                raise click.ClickException(f"Cannot read the rule file {rule[1:]}: {exc}") from exc
+        try:
+            rule_json = json.loads(text)
+        except ValueError as exc:
+            raise click.ClickException(f"The rule is not valid JSON: {exc}") from exc
+    asset = None
+    if image:
+        with open(image, "rb") as fh:
+            asset = issuing.store_image(fh.read(), filename=image)
+    badge = issuing.create_badge(
+        issuer, name, description, criteria_text, image=asset,
+        course=_course_ref(course) if course else None, rule=rule_json,
+        expires_after_days=expires_after, tags=list(tags), language=language,
+        repeatable=repeatable)
+    db.session.commit()
+    data = {**badge.to_dict(), "url": issuing.badge_url(badge)}
+    _out(as_json, data, f"Badge {badge.public_id} ({badge.name}): {data['url']}")
+
+
+@click.command("award")
+@click.option("--badge", "badge_id", required=True)
+@click.option("--email")
+@click.option("--name")
+@click.option("--evidence", "evidence_url", help="A URL showing the work.")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False),
+              help="Bulk award: a CSV with columns email[,name][,evidence].")
+@json_option
+@with_appcontext
+def award_command(badge_id: str, email: str | None, name: str | None,
+                  evidence_url: str | None, csv_path: str | None, as_json: bool) -> None:
+    """Award a badge by hand (one person, or every row of a CSV file)."""
+    from lti_badges import issuing
+    from lti_badges.models import Badge
+
+    badge = _by_public_id(Badge, badge_id, "badge")
+    if csv_path:
+        rows = _read_award_csv(csv_path)
+        awarded, errors = [], []
+        for line, row in rows:
+            try:
+                award = issuing.award(badge, email=row["email"], name=row.get("name"),
+                                      evidence_url=row.get("evidence") or None, source="csv",
+                                      awarded_by="cli")
+                awarded.append(issuing.award_summary(award))
+            except issuing.IssuingError as exc:
+                db.session.rollback()
+                errors.append({"line": line, "email": row.get("email"), "error": exc.message})
+        if as_json:
+            click.echo(json.dumps(awarded, indent=2))
+        else:
+            for a in awarded:
+                click.echo(f"{a['recipient']}: {a['assertion_url']}")
+        for err in errors:
+            click.echo(f"line {err['line']} ({err['email']}): {err['error']}", err=True)
+        if errors:
+            raise SystemExit(1)
+        return
+    if not email:
+        raise click.ClickException("Give --email (or --csv FILE for several people).")
+    try:
+        award = issuing.award(badge, email=email, name=name, evidence_url=evidence_url,
+                              source="manual", awarded_by="cli")
+    except issuing.IssuingError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    data = issuing.award_summary(award)
+    _out(as_json, data, f"Awarded {badge.name} to {email}.\n  Assertion:  "
+         f"{data['assertion_url']}\n  Credential: {data['credential_url']}")
+
+
+def _read_award_csv(path: str) -> list[tuple[int, dict[str, str]]]:
+    import csv
+
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+            if "email" not in headers:
+                raise click.ClickException(
+                    f"{path}: the first line must name the columns, with at least 'email' "
+                    "(and optionally 'name', 'evidence').")
+            rows = []
+            for i, raw in enumerate(reader, start=2):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+                if any(row.values()):
+                    rows.append((i, row))
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 text.") from exc
+    if not rows:
+        raise click.ClickException(f"{path} has no rows to award.")
+    # Validate every row before issuing anything: a typo on line 40 should not leave 39 awards.
+    bad = [f"line {i}: {r.get('email')!r} is not an email address" for i, r in rows
+           if "@" not in r.get("email", "") or " " in r.get("email", "")]
+    if bad:
+        raise click.ClickException("Nothing was awarded. Fix these lines first:\n  "
+                                   + "\n  ".join(bad))
+    return rows
+
+
+@click.command("revoke")
+@click.argument("award_id")
+@click.option("--reason", required=True)
+@json_option
+@with_appcontext
+@_issuing_errors
+def revoke_command(award_id: str, reason: str, as_json: bool) -> None:
+    """Revoke an award; the revocation and status lists say so from now on."""
+    from lti_badges import issuing
+    from lti_badges.models import Award
+
+    award = issuing.revoke(_by_public_id(Award, award_id, "award"), reason)
+    _out(as_json, issuing.award_summary(award), f"Award {award.public_id} revoked: {reason}")
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_command, serve_command, platforms_group, keys_group):
+    for command in (init_command, serve_command, platforms_group, keys_group, issuers_group,
+                    badges_group, award_command, revoke_command):
         app.cli.add_command(command)
 
 

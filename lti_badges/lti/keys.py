@@ -14,11 +14,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jwcrypto.jwk import JWK
 
+from lti_badges.crypto import passphrase
 from lti_badges.extensions import db
 from lti_badges.models import ToolKey
 from lti_badges.models._time import utcnow
@@ -36,8 +36,7 @@ class SigningKey:
 
 
 def _passphrase(secret: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"lti-badges/tool-keys", info=b"pem")
-    return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
+    return passphrase(secret, "tool-keys")
 
 
 def _thumbprint_kid(public_jwk: dict[str, Any]) -> str:

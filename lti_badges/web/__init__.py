@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g, url_for
 
-from lti_badges.web import course, errors, lti, public
+from lti_badges.web import course, errors, lti, openbadges, public
 
 
 def register_web(app: Flask) -> None:
@@ -21,3 +21,4 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(lti.bp)
     app.register_blueprint(course.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(openbadges.bp)

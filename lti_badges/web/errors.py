@@ -74,6 +74,15 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex[:16]
 
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No field of ours can hold NUL, and PostgreSQL text refuses it: stop it at the edge.
+        for source in (request.args, request.form):
+            for key, value in source.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    raise ApiError(f"The field {key.replace(chr(0), '')!r} contains a NUL "
+                                   "character, which no field accepts.", 400, "nul_character")
+
     @app.after_request
     def _headers(resp: Response) -> Response:
         resp.headers["X-Request-ID"] = g.get("request_id", "-")
@@ -95,6 +104,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RegistrationError)
     def _registration_error(exc: RegistrationError) -> Response:
         return error_response(exc.message, exc.status, "registration_failed")
+
+    from lti_badges.issuing import IssuingError
+
+    @app.errorhandler(IssuingError)
+    def _issuing_error(exc: IssuingError) -> Response:
+        return error_response(exc.message, exc.status, exc.code)
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:

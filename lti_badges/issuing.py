@@ -1,0 +1,597 @@
+"""The issuing service: issuers, badges, awards and revocation, with their published documents.
+
+One function per use case (``create_issuer``, ``create_badge``, ``award``,
+``revoke``); documents come from the pure builders in ``openbadges/``. An
+award is written with its evidence, its OB 2.0 assertion, its signed OB 3.0
+credential (Data Integrity proof and VC-JWT) and its status-list index in
+one transaction, or not at all. Signed documents are never rewritten:
+revocation and expiry travel through the revocation list and status list.
+
+Identifiers: OB 2.0 documents live at the HTTPS URLs of DESIGN.md. The OB 3.0
+issuer is a path-based ``did:web`` per issuer
+(``did:web:<host>:ob:issuers:<id>``, document at ``/ob/issuers/<id>/did.json``)
+because one URL cannot serve both the OB 2.0 Issuer and the DID controller
+document Data Integrity verifiers dereference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from lti_badges import criteria
+from lti_badges.crypto import passphrase
+from lti_badges.extensions import db
+from lti_badges.models import (
+    Award,
+    Badge,
+    Course,
+    ImageAsset,
+    Issuer,
+    IssuerKey,
+    Person,
+    Platform,
+    StatusList,
+)
+from lti_badges.models._time import utcnow
+from lti_badges.openbadges import baking, images, ob2, ob3, proofs, status_list
+from lti_badges.openbadges import keys as okeys
+from lti_badges.openbadges.contexts import ContextLoader, loader_from_config
+
+
+class IssuingError(Exception):
+    """Refused input; ``message`` says what to change."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class AlreadyAwarded(IssuingError):
+    def __init__(self, award: Award):
+        super().__init__(f"{award.recipient_email or award.recipient_name or 'This person'} "
+                         f"already holds this badge.", 409, "already_awarded")
+        self.award = award
+
+
+# -- addresses ----------------------------------------------------------------------
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def issuer_url(issuer: Issuer) -> str:
+    return f"{base_url()}/ob/issuers/{issuer.public_id}"
+
+
+def issuer_did(issuer: Issuer) -> str:
+    return okeys.did_web(urlsplit(base_url()).netloc, f"ob/issuers/{issuer.public_id}")
+
+
+def issuer_key_url(issuer: Issuer, key: IssuerKey) -> str:
+    return f"{issuer_url(issuer)}/keys/{key.kid}"
+
+
+def badge_url(badge: Badge) -> str:
+    return f"{base_url()}/ob/badges/{badge.public_id}"
+
+
+def assertion_url(award: Award) -> str:
+    return f"{base_url()}/ob/assertions/{award.public_id}"
+
+
+def credential_url(award: Award) -> str:
+    return f"{base_url()}/ob/credentials/{award.public_id}"
+
+
+def revocation_list_url(issuer: Issuer) -> str:
+    return f"{base_url()}/ob/revocations/{issuer.public_id}"
+
+
+def status_list_url(sl: StatusList) -> str:
+    return f"{base_url()}/ob/status/{sl.public_id}"
+
+
+def image_url(image: ImageAsset) -> str:
+    return f"{base_url()}/ob/images/{image.public_id}.{image.extension}"
+
+
+def local_url_for_did(did_url: str) -> str:
+    """did:web resolves over HTTPS; in development the tool itself may be on http."""
+    url = okeys.did_web_url(did_url)
+    ours = urlsplit(base_url())
+    parts = urlsplit(url)
+    if parts.netloc == ours.netloc:
+        return parts._replace(scheme=ours.scheme).geturl()
+    return url
+
+
+# -- keys and contexts ---------------------------------------------------------------
+
+
+def context_loader() -> ContextLoader:
+    """One loader per app, preloaded, so signing never fetches (DESIGN.md: contexts offline)."""
+    ext = current_app.extensions
+    loader = ext.get("lti_badges.contexts")
+    if loader is None:
+        config = dict(current_app.config)
+        config.setdefault("CONTEXTS_CACHE_DIR", None)
+        if not config.get("CONTEXTS_CACHE_DIR"):
+            config["CONTEXTS_CACHE_DIR"] = current_app.instance_path + "/contexts"
+        loader = loader_from_config(config)
+        try:
+            loader.preload()
+        except Exception as exc:
+            raise IssuingError(
+                "The JSON-LD contexts needed to sign credentials could not be loaded "
+                f"({exc}). Set LTI_BADGES_CONTEXTS_DIR to a directory holding them, or let "
+                "the tool reach the standards' URLs once.", 503, "contexts_unavailable") from exc
+        ext["lti_badges.contexts"] = loader
+    return loader
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _new_key(issuer: Issuer, kind: str) -> IssuerKey:
+    private = okeys.generate_ed25519() if kind == "ed25519" else okeys.generate_rsa()
+    kid = (okeys.ed25519_public_multibase(private) if kind == "ed25519"
+           else okeys.jwk_thumbprint(private))
+    pem = okeys.private_key_to_pem(private, passphrase(_secret(), "issuer-keys")).decode()
+    return IssuerKey(issuer=issuer, kid=kid, kind=kind, private_pem=pem,
+                     public_pem=okeys.public_key_to_pem(private).decode())
+
+
+def _active_key(issuer: Issuer, kind: str) -> IssuerKey:
+    for key in reversed(issuer.keys):
+        if key.kind == kind and key.status == "active":
+            return key
+    key = _new_key(issuer, kind)
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def _private(key: IssuerKey) -> ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+    try:
+        return okeys.private_key_from_pem(key.private_pem, passphrase(_secret(), "issuer-keys"))
+    except (ValueError, TypeError) as exc:
+        raise IssuingError("The issuer's signing key cannot be decrypted: the application "
+                           "secret changed since it was made.", 500, "key_unreadable") from exc
+
+
+def rotate_issuer_keys(issuer: Issuer) -> list[IssuerKey]:
+    """New Ed25519 and RSA keys; the old ones stay published (retired) for old credentials."""
+    now = utcnow()
+    for key in issuer.keys:
+        if key.status == "active":
+            key.status, key.retired_at = "retired", now
+    fresh = [_new_key(issuer, "ed25519"), _new_key(issuer, "rsa")]
+    db.session.add_all(fresh)
+    db.session.flush()
+    return fresh
+
+
+def verification_method(issuer: Issuer, key: IssuerKey) -> str:
+    return f"{issuer_did(issuer)}#{key.kid}"
+
+
+# -- images --------------------------------------------------------------------------
+
+
+def store_image(data: bytes, *, filename: str | None = None,
+                declared_type: str | None = None) -> ImageAsset:
+    try:
+        processed = images.process_upload(data, filename=filename, declared_type=declared_type)
+    except images.ImageRejected as exc:
+        raise IssuingError(exc.message, 400, f"image_{exc.code}") from exc
+    return _image_row(processed.data, processed.mime_type, processed.width, processed.height)
+
+
+def _image_row(data: bytes, mime: str, width: int | None, height: int | None) -> ImageAsset:
+    digest = hashlib.sha256(data).hexdigest()
+    existing = db.session.scalar(db.select(ImageAsset).filter_by(sha256=digest, mime_type=mime))
+    if existing:
+        return existing
+    row = ImageAsset(sha256=digest, mime_type=mime, data=data, width=width, height=height)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def generated_image(text: str, colour: str = "blue", template: str = "circle") -> ImageAsset:
+    try:
+        data = images.generate_badge_png(text, colour, template)
+    except images.ImageRejected as exc:
+        raise IssuingError(exc.message, 400, f"image_{exc.code}") from exc
+    return _image_row(data, "image/png", 512, 512)
+
+
+# -- issuers and badges ----------------------------------------------------------------
+
+
+def _require(value: str | None, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise IssuingError(f"{label} is required.")
+    if len(value) > limit:
+        raise IssuingError(f"{label} is longer than {limit} characters.")
+    return value
+
+
+def _check_url(value: str, label: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise IssuingError(f"{label} must be an http(s) URL, not {value!r}.")
+    return value
+
+
+def _check_email(value: str, label: str = "The email address") -> str:
+    value = value.strip()
+    local, _, domain = value.rpartition("@")
+    if not local or "." not in domain or " " in value or len(value) > 320:
+        raise IssuingError(f"{label} {value!r} is not a valid email address.")
+    return value
+
+
+def create_issuer(name: str, url: str, email: str, *, platform: Platform | None = None,
+                  description: str | None = None, image: ImageAsset | None = None,
+                  ob2_verification: str = "hosted") -> Issuer:
+    if ob2_verification not in ("hosted", "signed"):
+        raise IssuingError("OB 2.0 verification is 'hosted' or 'signed'.")
+    issuer = Issuer(name=_require(name, "The issuer name", 255),
+                    url=_check_url(_require(url, "The issuer URL", 1000), "The issuer URL"),
+                    email=_check_email(_require(email, "The issuer email", 320)),
+                    platform=platform, description=(description or "").strip() or None,
+                    image=image, ob2_verification=ob2_verification)
+    db.session.add(issuer)
+    db.session.flush()
+    _active_key(issuer, "ed25519")
+    _active_key(issuer, "rsa")
+    return issuer
+
+
+@dataclass(frozen=True)
+class AlignmentInput:
+    target_name: str
+    target_url: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_description: str | None = None
+
+
+def _alignments(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    out = []
+    for i, item in enumerate(items or []):
+        if not isinstance(item, dict):
+            raise IssuingError(f"Alignment {i + 1} must be an object.")
+        name = _require(item.get("target_name") or item.get("targetName"),
+                        f"Alignment {i + 1}: the target name", 255)
+        url = _check_url(_require(item.get("target_url") or item.get("targetUrl"),
+                                  f"Alignment {i + 1}: the target URL", 1000),
+                         f"Alignment {i + 1}: the target URL")
+        out.append({"target_name": name, "target_url": url,
+                    "target_code": item.get("target_code") or item.get("targetCode"),
+                    "target_framework": item.get("target_framework")
+                    or item.get("targetFramework"),
+                    "target_description": item.get("target_description")
+                    or item.get("targetDescription")})
+    return out
+
+
+def create_badge(issuer: Issuer, name: str, description: str, criteria_text: str, *,
+                 image: ImageAsset | None = None, course: Course | None = None,
+                 rule: Any = None, expires_after_days: int | None = None,
+                 expires_on: datetime | None = None, tags: list[str] | None = None,
+                 alignments: list[dict[str, Any]] | None = None, language: str | None = None,
+                 version: str | None = None, repeatable: bool = False,
+                 criteria_url: str | None = None) -> Badge:
+    name = _require(name, "The badge name", 255)
+    if rule is not None:
+        errors = criteria.validate(rule)
+        if errors:
+            raise IssuingError("The rule is not valid: " + "; ".join(str(e) for e in errors),
+                               400, "invalid_rule")
+        rule = criteria.to_json(criteria.parse(rule))
+    if expires_after_days is not None and not (1 <= expires_after_days <= 36500):
+        raise IssuingError("Expiry must be between 1 and 36500 days.")
+    if expires_after_days and expires_on:
+        raise IssuingError("Give either a number of days or a fixed expiry date, not both.")
+    badge = Badge(
+        issuer=issuer, course=course, name=name,
+        description=_require(description, "The description", 5000),
+        criteria_text=_require(criteria_text, "The criteria", 10000),
+        criteria_url=_check_url(criteria_url, "The criteria URL") if criteria_url else None,
+        image=image or generated_image(name), rule=rule,
+        expires_after_days=expires_after_days, expires_on=expires_on,
+        tags=[t.strip() for t in (tags or []) if t and t.strip()][:30],
+        alignments=_alignments(alignments), language=language, version=version,
+        repeatable=repeatable,
+    )
+    db.session.add(badge)
+    db.session.flush()
+    return badge
+
+
+# -- awards ------------------------------------------------------------------------------
+
+
+def _status_slot(issuer: Issuer) -> tuple[StatusList, int]:
+    query = (db.select(StatusList).filter_by(issuer_id=issuer.id, purpose="revocation")
+             .order_by(StatusList.id.desc()).with_for_update())
+    current = db.session.scalar(query)
+    if current is None or current.next_index >= current.size:
+        current = StatusList(issuer=issuer, purpose="revocation")
+        db.session.add(current)
+        db.session.flush()
+        _sign_status_list(current, set())
+    index = current.next_index
+    current.next_index = index + 1
+    return current, index
+
+
+def _sign_status_list(sl: StatusList, revoked_indices: set[int]) -> None:
+    bits = status_list.BitstringStatusList(sl.size)
+    for index in revoked_indices:
+        bits.set(index)
+    issuer = sl.issuer
+    key = _active_key(issuer, "ed25519")
+    doc = status_list.status_list_credential(
+        status_list_url(sl), issuer_did(issuer), bits.encode(), valid_from=utcnow_aware(),
+        purpose=sl.purpose, name=f"{issuer.name} — revocation list")
+    sl.credential = proofs.sign_data_integrity(doc, _private(key), verification_method(issuer, key),
+                                               context_loader())
+
+
+def utcnow_aware() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _recipient_url(person: Person) -> str:
+    digest = hashlib.sha256(f"{person.platform_id}:{person.sub}".encode()).hexdigest()[:32]
+    return f"{base_url()}/ob/recipients/{digest}"
+
+
+def award(badge: Badge, *, email: str | None = None, name: str | None = None,
+          person: Person | None = None, evidence: dict[str, Any] | None = None,
+          evidence_url: str | None = None, narrative: str | None = None,
+          source: str = "manual", awarded_by: str | None = None,
+          issued_on: datetime | None = None, commit: bool = True) -> Award:
+    """Issue ``badge``: OB 2.0 assertion + OB 3.0 credential, in one transaction.
+
+    Raises AlreadyAwarded when the recipient holds it (and it is not repeatable).
+    """
+    if badge.archived:
+        raise IssuingError("This badge is archived and can no longer be awarded.")
+    email = _check_email(email) if email else (person.email if person else None)
+    name = (name or (person.display_name if person else None) or "").strip()[:255] or None
+    if not email and person is None:
+        raise IssuingError("An award needs the recipient's email address.")
+    if evidence_url:
+        _check_url(evidence_url, "The evidence URL")
+    identity_key = (f"person:{person.id}" if person is not None
+                    else "email:" + email.strip().lower())
+    existing = db.session.scalar(db.select(Award).filter_by(
+        badge_id=badge.id, identity_key=identity_key, award_key="once"))
+    if existing is not None and not badge.repeatable:
+        raise AlreadyAwarded(existing)
+
+    issuer = badge.issuer
+    issued = _aware(issued_on) if issued_on else utcnow_aware()
+    expires = None
+    if badge.expires_after_days:
+        expires = issued + timedelta(days=badge.expires_after_days)
+    elif badge.expires_on:
+        expires = _aware(badge.expires_on)
+    salt = secrets.token_hex(8)
+    sl, index = _status_slot(issuer)
+    row = Award(badge=badge, person=person, identity_key=identity_key,
+                award_key=secrets.token_hex(8) if badge.repeatable else "once",
+                recipient_email=email, recipient_name=name,
+                recipient_url=None if email else _recipient_url(person), salt=salt,
+                issued_on=issued.replace(tzinfo=None),
+                expires_at=expires.replace(tzinfo=None) if expires else None,
+                evidence={**(evidence or {}), **({"url": evidence_url} if evidence_url else {}),
+                          **({"narrative": narrative} if narrative else {})},
+                source=source, awarded_by=awarded_by, status_list=sl, status_index=index,
+                assertion={}, credential={}, credential_jwt="")
+    db.session.add(row)
+    db.session.flush()  # public_id is set now
+
+    evidence_items = _evidence(row)
+    rsa_key = _active_key(issuer, "rsa")
+    signed = issuer.ob2_verification == "signed"
+    recipient = (ob2.recipient_email(email, salt) if email
+                 else ob2.recipient_url(row.recipient_url))
+    row.assertion = ob2.assertion(
+        assertion_id=assertion_url(row), badge_id=badge_url(badge), recipient=recipient,
+        issued_on=issued, expires=expires,
+        evidence=[ob2.Evidence2(id=e.get("id"), narrative=e.get("narrative"))
+                  for e in evidence_items],
+        image=f"{assertion_url(row)}.png",
+        signing_key_url=issuer_key_url(issuer, rsa_key) if signed else None)
+    if signed:
+        row.signed_assertion = ob2.sign_assertion(row.assertion, _private(rsa_key))
+
+    ed_key = _active_key(issuer, "ed25519")
+    credential = ob3.build_credential(
+        credential_id=credential_url(row), issuer=ob3_profile(issuer),
+        achievement=ob3_achievement(badge), valid_from=issued, valid_until=expires,
+        recipient_email=email, salt=salt if email else None,
+        subject_id=None if email else row.recipient_url,
+        evidence=[ob3.Evidence(id=e.get("id"), narrative=e.get("narrative"))
+                  for e in evidence_items],
+        credential_status=status_list.status_list_entry(status_list_url(sl), index),
+        awarded_date=issued, image=image_url(badge.image))
+    try:
+        row.credential = proofs.sign_data_integrity(
+            credential, _private(ed_key), verification_method(issuer, ed_key), context_loader())
+    except Exception as exc:  # TermExpansionError, ProofError: refuse rather than half-issue
+        db.session.rollback()
+        raise IssuingError(f"The credential could not be signed: {exc}", 400,
+                           "unsignable") from exc
+    row.credential_jwt = proofs.sign_vc_jwt(credential, _private(ed_key),
+                                            verification_method(issuer, ed_key))
+    if commit:
+        try:
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            again = db.session.scalar(db.select(Award).filter_by(
+                badge_id=badge.id, identity_key=identity_key, award_key="once"))
+            if again is not None:
+                raise AlreadyAwarded(again) from exc
+            raise
+    return row
+
+
+def _evidence(row: Award) -> list[dict[str, Any]]:
+    ev = row.evidence or {}
+    items = []
+    if ev.get("url") or ev.get("narrative"):
+        items.append({"id": ev.get("url"), "narrative": ev.get("narrative")})
+    if ev.get("rule"):
+        items.append({"narrative": ev.get("summary") or "Met the badge's criteria in the course."})
+    return items
+
+
+def revoke(row: Award, reason: str) -> Award:
+    reason = _require(reason, "A reason for the revocation", 1000)
+    if row.revoked_at is not None:
+        raise IssuingError("This award is already revoked.", 409, "already_revoked")
+    row.revoked_at = utcnow()
+    row.revocation_reason = reason
+    db.session.flush()
+    sl = row.status_list
+    revoked = set(db.session.scalars(
+        db.select(Award.status_index).where(Award.status_list_id == sl.id,
+                                            Award.revoked_at.is_not(None))))
+    _sign_status_list(sl, revoked)
+    db.session.commit()
+    return row
+
+
+def award_summary(row: Award) -> dict[str, Any]:
+    """The award object of the CLI contract."""
+    return {
+        "id": row.public_id,
+        "badge": row.badge.public_id,
+        "recipient": row.recipient_email or row.recipient_url,
+        "assertion_url": assertion_url(row),
+        "credential_url": credential_url(row),
+        "status": row.status(),
+        "issued_on": row.issued_on.isoformat() + "Z",
+        "expires": row.expires_at.isoformat() + "Z" if row.expires_at else None,
+    }
+
+
+# -- published documents ----------------------------------------------------------------
+
+
+def ob3_profile(issuer: Issuer) -> ob3.Profile:
+    return ob3.Profile(id=issuer_did(issuer), name=issuer.name, url=issuer.url,
+                       email=issuer.email, description=issuer.description,
+                       image=image_url(issuer.image) if issuer.image else None)
+
+
+def ob3_achievement(badge: Badge) -> ob3.Achievement:
+    return ob3.Achievement(
+        id=badge_url(badge), name=badge.name, description=badge.description,
+        criteria_narrative=badge.criteria_text, criteria_url=badge.criteria_url,
+        image=image_url(badge.image), tags=tuple(badge.tags or ()),
+        alignments=tuple(ob3.Alignment(**_alignment_kwargs(a)) for a in badge.alignments or []),
+        language=badge.language, version=badge.version)
+
+
+def _alignment_kwargs(a: dict[str, Any]) -> dict[str, Any]:
+    return {k: a.get(k) for k in ("target_name", "target_url", "target_code",
+                                  "target_framework", "target_description")}
+
+
+def issuer_ob2_document(issuer: Issuer) -> dict[str, Any]:
+    rsa_key = _active_key(issuer, "rsa")
+    doc = ob2.issuer_profile(ob2.Issuer2(
+        id=issuer_url(issuer), name=issuer.name, url=issuer.url, email=issuer.email,
+        description=issuer.description,
+        image=image_url(issuer.image) if issuer.image else None,
+        public_key_url=issuer_key_url(issuer, rsa_key),
+        revocation_list_url=revocation_list_url(issuer)))
+    keys = [issuer_key_url(issuer, k) for k in issuer.keys if k.kind == "rsa"]
+    if len(keys) > 1:
+        doc["publicKey"] = keys
+    return doc
+
+
+def issuer_key_document(issuer: Issuer, key: IssuerKey) -> dict[str, Any]:
+    if key.kind == "rsa":
+        return ob2.cryptographic_key(issuer_key_url(issuer, key), issuer_url(issuer),
+                                     okeys.public_key_from_pem(key.public_pem))
+    return okeys.multikey_document(okeys.public_key_from_pem(key.public_pem),
+                                   verification_method(issuer, key), issuer_did(issuer))
+
+
+def issuer_did_document(issuer: Issuer) -> dict[str, Any]:
+    eds = [(okeys.public_key_from_pem(k.public_pem), verification_method(issuer, k))
+           for k in issuer.keys if k.kind == "ed25519"]
+    return okeys.controller_document(issuer_did(issuer), eds)
+
+
+def badge_ob2_document(badge: Badge) -> dict[str, Any]:
+    return ob2.badge_class(ob2.BadgeClass2(
+        id=badge_url(badge), issuer_id=issuer_url(badge.issuer), name=badge.name,
+        description=badge.description, image=image_url(badge.image),
+        criteria_url=badge.criteria_url, criteria_narrative=badge.criteria_text,
+        tags=tuple(badge.tags or ()),
+        alignments=tuple(ob2.Alignment2(**_alignment_kwargs(a)) for a in badge.alignments or [])))
+
+
+def badge_ob3_document(badge: Badge) -> dict[str, Any]:
+    return ob3.achievement_document(ob3_achievement(badge))
+
+
+def assertion_document(row: Award) -> dict[str, Any]:
+    """The hosted assertion. A revoked one is stripped to ``id``, ``revoked`` and the reason
+    (OB 2.0 § Assertion, revoked: "only revoked and id are required properties")."""
+    if row.revoked_at:
+        return ob2.revoked_assertion(assertion_url(row), row.revocation_reason)
+    return row.assertion
+
+
+def revocation_list_document(issuer: Issuer) -> dict[str, Any]:
+    revoked = db.session.execute(
+        db.select(Award.public_id, Award.revocation_reason).join(Badge)
+        .where(Badge.issuer_id == issuer.id, Award.revoked_at.is_not(None))
+        .order_by(Award.revoked_at)).all()
+    return ob2.revocation_list(revocation_list_url(issuer), issuer_url(issuer),
+                               [(f"{base_url()}/ob/assertions/{pid}", reason)
+                                for pid, reason in revoked])
+
+
+def baked_image(row: Award, kind: str, flavour: str = "ob2") -> bytes:
+    """The badge image baked with the OB 2.0 assertion (its URL, or the JWS when the issuer
+    signs) or, for ``flavour="ob3"``, with the signed OB 3.0 credential."""
+    mime = row.badge.image.mime_type
+    if (kind == "svg") != (mime == "image/svg+xml"):
+        other = "svg" if mime == "image/svg+xml" else "png"
+        raise IssuingError(f"This badge's image is a {other.upper()}; download the .{other} "
+                           "instead.", 404, "other_format")
+    image = row.badge.image.data
+    if flavour == "ob3":
+        return baking.bake_ob3(image, row.credential)
+    return baking.bake_ob2(image, row.signed_assertion or assertion_url(row))

@@ -1,0 +1,149 @@
+"""The issuing CLI and service on bad input: clear errors, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from lti_badges import issuing
+from lti_badges.extensions import db
+from lti_badges.models import Award, Badge, Issuer, IssuerKey
+from lti_badges.openbadges import proofs
+
+
+def _json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _issuer(runner, *extra):
+    return _json(runner.invoke(args=["issuers", "add", "--name", "Université Test", "--url",
+                                     "https://u.example", "--email", "b@u.example", "--json",
+                                     *extra]))
+
+
+def _badge(runner, issuer_id, *extra):
+    return _json(runner.invoke(args=["badges", "add", "--issuer", issuer_id, "--name", "Quiz",
+                                     "--description", "d", "--criteria-text", "c", "--json",
+                                     *extra]))
+
+
+def test_bad_issuer_input(runner, app):
+    for args, words in (
+        (["--name", "X", "--url", "not a url", "--email", "a@b.example"], "http(s) URL"),
+        (["--name", "X", "--url", "https://x.example", "--email", "nope"], "not a valid email"),
+        (["--name", " ", "--url", "https://x.example", "--email", "a@b.example"], "required"),
+    ):
+        result = runner.invoke(args=["issuers", "add", *args])
+        assert result.exit_code != 0 and words in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Issuer)) == 0
+
+
+def test_private_keys_are_encrypted_at_rest(runner, app):
+    _issuer(runner)
+    with app.app_context():
+        for key in db.session.scalars(db.select(IssuerKey)):
+            assert "ENCRYPTED PRIVATE KEY" in key.private_pem
+
+
+def test_bad_rule_names_the_faulty_part(runner, app):
+    issuer = _issuer(runner)
+    result = runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "Q",
+                                 "--description", "d", "--criteria-text", "c", "--rule",
+                                 '{"all": [{"grade": {"item": "q1", "min_percent": 180}}]}'])
+    assert result.exit_code != 0 and "all[0].grade.min_percent" in result.output
+    result = runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "Q",
+                                 "--description", "d", "--criteria-text", "c", "--rule", "{oops"])
+    assert result.exit_code != 0 and "not valid JSON" in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Badge)) == 0
+    ok = _badge(runner, issuer["id"], "--rule",
+                '{"grade": {"item": "Quiz 2", "min_percent": 80}}')
+    assert ok["rule"] == {"grade": {"item": "Quiz 2", "min_percent": 80}}
+
+
+def test_lying_image_is_refused(runner, tmp_path):
+    issuer = _issuer(runner)
+    fake = tmp_path / "badge.png"
+    fake.write_text("<html>not an image</html>")
+    result = runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "Q",
+                                 "--description", "d", "--criteria-text", "c",
+                                 "--image", str(fake)])
+    assert result.exit_code != 0 and "image" in result.output.lower()
+
+
+def test_csv_bulk_award_checks_every_line_first(runner, app, tmp_path):
+    badge = _badge(runner, _issuer(runner)["id"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,name\nok@example.test,Ok\nnot-an-email,Bad\n")
+    result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(bad)])
+    assert result.exit_code != 0 and "line 3" in result.output and "Nothing was awarded" in \
+        result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Award)) == 0
+    good = tmp_path / "good.csv"
+    good.write_text("Email,Name,Evidence\na@example.test,A,https://e.example/1\n"
+                    "b@example.test,B,\n\n")
+    awarded = _json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(good),
+                                        "--json"]))
+    assert [a["recipient"] for a in awarded] == ["a@example.test", "b@example.test"]
+    nocol = tmp_path / "nocol.csv"
+    nocol.write_text("mail\nx@example.test\n")
+    result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(nocol)])
+    assert result.exit_code != 0 and "'email'" in result.output
+
+
+def test_expiry_and_revocation_state(runner, app):
+    badge = _badge(runner, _issuer(runner)["id"], "--expires-after", "30")
+    award = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+                                      "e@example.test", "--json"]))
+    assert award["expires"] is not None
+    with app.app_context():
+        row = db.session.scalar(db.select(Award).filter_by(public_id=award["id"]))
+        assert row.assertion["expires"] and row.credential["validUntil"]
+    result = runner.invoke(args=["revoke", award["id"], "--reason", "  "])
+    assert result.exit_code != 0 and "reason" in result.output.lower()
+    _json(runner.invoke(args=["revoke", award["id"], "--reason", "Erreur", "--json"]))
+    again = runner.invoke(args=["revoke", award["id"], "--reason", "Encore"])
+    assert again.exit_code != 0 and "already revoked" in again.output
+    missing = runner.invoke(args=["revoke", "nope", "--reason", "x"])
+    assert missing.exit_code != 0 and "No award" in missing.output
+
+
+def test_key_rotation_keeps_old_credentials_verifiable(runner, app, tool):
+    badge = _badge(runner, _issuer(runner)["id"])
+    old = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+                                    "old@example.test", "--json"]))
+    _json(runner.invoke(args=["keys", "rotate", "--json"]))
+    new = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+                                    "new@example.test", "--json"]))
+    with app.app_context():
+        loader = issuing.context_loader()
+
+        def resolve(vm_id):
+            did_doc = requests.get(issuing.local_url_for_did(vm_id)).json()
+            for vm in did_doc["verificationMethod"]:
+                if vm["id"] == vm_id:
+                    from lti_badges.openbadges import keys as okeys
+
+                    return okeys.ed25519_from_multibase(vm["publicKeyMultibase"])
+            raise KeyError(vm_id)
+
+        creds = [requests.get(a["credential_url"]).json() for a in (old, new)]
+        assert creds[0]["proof"][0]["verificationMethod"] != \
+            creds[1]["proof"][0]["verificationMethod"]
+        for cred in creds:
+            result = proofs.verify_data_integrity(
+                cred, lambda vm_id: resolve(vm_id), loader)
+            assert result.verified, result.errors
+
+
+def test_unknown_documents_are_404_not_500(client):
+    for path in ("/ob/issuers/nope", "/ob/badges/nope", "/ob/assertions/nope",
+                 "/ob/assertions/nope.png", "/ob/credentials/nope", "/ob/credentials/nope.jwt",
+                 "/ob/revocations/nope", "/ob/status/nope", "/ob/images/nope.png",
+                 "/ob/issuers/nope/did.json", "/ob/issuers/nope/keys/k"):
+        resp = client.get(path)
+        assert resp.status_code == 404, path
