@@ -88,6 +88,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
     click.echo(f"lti-badges listening on http://{host}:{port} (public base URL "
                f"{app.config['BASE_URL']}, environment {app.config['ENV']})")
     click.echo(_urls_text())
+    minutes = int(app.config.get("SYNC_INTERVAL_MINUTES") or 0)
+    if minutes and not app.config.get("BROKER_URL"):
+        from lti_badges.jobs import Scheduler
+
+        Scheduler(app, minutes).start()
+        click.echo(f"  Courses are re-checked every {minutes} minutes (in-process).")
     serve(app, host=host, port=port, threads=threads, ident="lti-badges")
 
 
@@ -493,9 +499,64 @@ def revoke_command(award_id: str, reason: str, as_json: bool) -> None:
     _out(as_json, issuing.award_summary(award), f"Award {award.public_id} revoked: {reason}")
 
 
+@click.command("sync")
+@click.argument("course", required=False)
+@click.option("--all", "all_courses", is_flag=True, help="Every course with rule-bound badges.")
+@json_option
+@with_appcontext
+def sync_command(course: str | None, all_courses: bool, as_json: bool) -> None:
+    """Evaluate the badges' rules and award now (COURSE: id or PLATFORM_ID:CONTEXT_ID)."""
+    from lti_badges import awarding
+    from lti_badges.models import Badge, Course, Platform
+
+    if bool(course) == all_courses:
+        raise click.ClickException("Give one COURSE, or --all.")
+    if all_courses:
+        ids = db.session.scalars(
+            db.select(Course.id).join(Platform).where(Platform.status == "active")
+            .where(Course.id.in_(db.select(Badge.course_id).where(Badge.rule.is_not(None))))
+            .order_by(Course.id)).all()
+    else:
+        ids = [_course_ref(course).id]
+    results = [awarding.sync_course(cid, trigger="cli").to_json() for cid in ids]
+    if as_json:
+        click.echo(json.dumps(results if all_courses else results[0], indent=2))
+    else:
+        for r in results:
+            state = "unchanged" if r["unchanged"] else r["status"]
+            click.echo(f"course {r['course']}: {state}, {len(r['awarded'])} awarded")
+            for a in r["awarded"]:
+                click.echo(f"  {a['recipient']}: {a['assertion_url']}")
+    failed = [r for r in results if r["status"] != "done"]
+    for r in failed:
+        for err in r["errors"]:
+            click.echo(f"course {r['course']}: {err.get('error')}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("worker")
+@click.option("--concurrency", default=2, show_default=True, type=int)
+@click.option("--beat", is_flag=True, help="Also run the schedule (every SYNC_INTERVAL_MINUTES).")
+@with_appcontext
+def worker_command(concurrency: int, beat: bool) -> None:
+    """A Celery worker for syncs (needs LTI_BADGES_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    from lti_badges.jobs import make_celery
+
+    broker = current_app.config.get("BROKER_URL")
+    if not broker:
+        raise click.ClickException("Set LTI_BADGES_BROKER_URL (e.g. redis://127.0.0.1:6379/0) "
+                                   "to run workers; without it jobs run inside `serve`.")
+    celery = make_celery(current_app._get_current_object(), broker)  # type: ignore[attr-defined]
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
+    if beat:
+        argv.append("--beat")
+    celery.worker_main(argv)
+
+
 def register_cli(app: Flask) -> None:
     for command in (init_command, serve_command, platforms_group, keys_group, issuers_group,
-                    badges_group, award_command, revoke_command):
+                    badges_group, award_command, revoke_command, sync_command, worker_command):
         app.cli.add_command(command)
 
 

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "JWKS_REFETCH_MIN_SECONDS": 10,
     "HTTP_TIMEOUT_SECONDS": 10,
     "HTTP_MAX_RESPONSE_BYTES": 2 * 1024 * 1024,
+    "SYNC_INTERVAL_MINUTES": 60,  # 0: no scheduled syncs
+    "SYNC_ON_LAUNCH": 1,  # a learner's launch queues a sync for that learner
 }
 
 # Keys read from the environment as LTI_BADGES_<KEY>; DATABASE_URL also plain.

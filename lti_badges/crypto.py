@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -13,3 +14,8 @@ def passphrase(secret: str, purpose: str) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=f"lti-badges/{purpose}".encode(),
                 info=b"pem")
     return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
+
+
+def fernet(secret: str, purpose: str) -> Fernet:
+    """Symmetric encryption for secrets stored in the database (tokens)."""
+    return Fernet(passphrase(secret, purpose))

@@ -412,7 +412,15 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
                 source=source, awarded_by=awarded_by, status_list=sl, status_index=index,
                 assertion={}, credential={}, credential_jwt="")
     db.session.add(row)
-    db.session.flush()  # public_id is set now
+    try:
+        db.session.flush()  # public_id is set now; a concurrent twin fails here
+    except IntegrityError as exc:
+        db.session.rollback()
+        twin = db.session.scalar(db.select(Award).filter_by(
+            badge_id=badge.id, identity_key=identity_key, award_key="once"))
+        if twin is not None:
+            raise AlreadyAwarded(twin) from exc
+        raise
 
     evidence_items = _evidence(row)
     rsa_key = _active_key(issuer, "rsa")

@@ -18,8 +18,9 @@ from typing import Any
 from lti_badges.extensions import db
 from lti_badges.lti.launch import ValidatedLaunch
 from lti_badges.lti.roles import capabilities_for
-from lti_badges.models import Course, LaunchSession, Membership, Person
+from lti_badges.models import Course, LaunchEvent, LaunchSession, Membership, Person
 from lti_badges.models._time import utcnow
+from lti_badges.models._upsert import get_or_create
 
 
 def token_hash(token: str) -> str:
@@ -28,12 +29,7 @@ def token_hash(token: str) -> str:
 
 def _upsert_person(launch: ValidatedLaunch) -> Person:
     claims = launch.claims
-    person = db.session.scalar(
-        db.select(Person).filter_by(platform_id=launch.platform.id, sub=claims.subject)
-    )
-    if person is None:
-        person = Person(platform_id=launch.platform.id, sub=claims.subject)
-        db.session.add(person)
+    person = get_or_create(Person, platform_id=launch.platform.id, sub=claims.subject)
     # Keep what the platform shares; never erase a known value with an absent claim.
     for attr in ("name", "given_name", "family_name", "email", "locale"):
         value = getattr(claims, attr)
@@ -46,13 +42,10 @@ def _upsert_course(launch: ValidatedLaunch) -> Course | None:
     claims = launch.claims
     if not claims.context_id:
         return None
-    course = db.session.scalar(
-        db.select(Course).filter_by(deployment_id=launch.deployment.id, context_id=claims.context_id)
-    )
-    if course is None:
-        course = Course(platform_id=launch.platform.id, deployment_id=launch.deployment.id,
-                        context_id=claims.context_id, settings={}, services={})
-        db.session.add(course)
+    course = get_or_create(Course, platform_id=launch.platform.id,
+                           deployment_id=launch.deployment.id, context_id=claims.context_id)
+    course.settings = course.settings or {}
+    course.services = course.services or {}
     if claims.context_title:
         course.title = claims.context_title[:500]
     if claims.context_label:
@@ -70,15 +63,15 @@ def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, s
     course = _upsert_course(launch)
     db.session.flush()
     if course is not None:
-        membership = db.session.scalar(
-            db.select(Membership).filter_by(course_id=course.id, person_id=person.id)
-        )
-        if membership is None:
-            membership = Membership(course_id=course.id, person_id=person.id)
-            db.session.add(membership)
+        membership = get_or_create(Membership, course_id=course.id, person_id=person.id)
         membership.roles = claims.roles
         membership.status = "active"
         membership.last_launch_at = utcnow()
+        if claims.resource_link_id and not claims.is_deep_linking:
+            # A fact for the `launched` rule: this person opened this link, now.
+            db.session.add(LaunchEvent(course_id=course.id, person_id=person.id,
+                                       resource_link_id=claims.resource_link_id,
+                                       title=(claims.resource_link_title or "")[:500] or None))
 
     token = secrets.token_urlsafe(32)
     session = LaunchSession(

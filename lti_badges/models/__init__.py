@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from lti_badges.models.connector import MoodleConnector
 from lti_badges.models.course import Course, LaunchSession, Membership, Person
 from lti_badges.models.issuing import (
     Award,
@@ -12,6 +13,7 @@ from lti_badges.models.issuing import (
 from lti_badges.models.keys import ToolKey
 from lti_badges.models.lti_state import LoginState, UsedNonce
 from lti_badges.models.platform import Deployment, Platform, PlatformStatus, RegistrationInvite
+from lti_badges.models.sync import LaunchEvent, SyncRun
 
 __all__ = [
     "Award",
@@ -21,14 +23,17 @@ __all__ = [
     "ImageAsset",
     "Issuer",
     "IssuerKey",
+    "LaunchEvent",
     "LaunchSession",
     "LoginState",
     "Membership",
+    "MoodleConnector",
     "Person",
     "Platform",
     "PlatformStatus",
     "RegistrationInvite",
     "StatusList",
+    "SyncRun",
     "ToolKey",
     "UsedNonce",
 ]

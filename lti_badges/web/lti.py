@@ -58,6 +58,7 @@ def launch() -> Response:
     launch_session, token = sessions.open_session(validated, current_app.config)
     db.session.commit()
     remember(launch_session, token)
+    _queue_learner_sync(launch_session, validated)
     if launch_session.course_id is None:
         raise LaunchError("This launch carries no course (context claim). Add the tool to a "
                           "course and open it from there.", 400, "no_context")
@@ -68,6 +69,31 @@ def launch() -> Response:
     resp = redirect(target, code=303)
     resp.delete_cookie("lti_badges_state_" + form.get("state", ""), path="/lti/")
     return resp
+
+
+def _queue_learner_sync(launch_session, validated) -> None:
+    """A learner's launch re-checks that learner's badges in the background (never slows
+    the launch; a failure to queue is logged, not shown)."""
+    from lti_badges.lti.roles import LEARN
+
+    if not current_app.config.get("SYNC_ON_LAUNCH") or launch_session.course_id is None:
+        return
+    if not launch_session.can(LEARN) or validated.claims.is_deep_linking:
+        return
+    from lti_badges.models import Badge
+
+    has_rules = db.session.scalar(db.select(Badge.id).where(
+        Badge.course_id == launch_session.course_id, Badge.rule.is_not(None),
+        Badge.archived.is_(False)).limit(1))
+    if not has_rules:
+        return
+    try:
+        from lti_badges.jobs import enqueue_sync
+
+        enqueue_sync(launch_session.course_id, "launch", only_person_sub=validated.claims.subject)
+    except Exception:
+        current_app.logger.exception("could not queue the launch sync")
+        db.session.rollback()
 
 
 @bp.get("/jwks")

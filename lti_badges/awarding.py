@@ -1,0 +1,305 @@
+"""The service layer between the course and the badge store: sync → evaluate → issue.
+
+``sync_course`` reads the course through its fact sources (NRPS roster and AGS
+grades, the Moodle connector where configured), adds what the tool itself
+knows (launches, badges already held), evaluates every badge's rule for every
+learner with the pure criteria engine, and awards what is earned — exactly
+once: the database refuses a second award of a badge to a person, so several
+workers syncing one course cannot duplicate one. A source that cannot be read
+completely stops the sync before anything is awarded, and the run says why.
+A revoked award is never re-issued, and a learner who drops below a threshold
+keeps what was issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+
+from lti_badges import criteria, issuing
+from lti_badges.criteria.facts import BadgeHeld, Facts, Launch
+from lti_badges.extensions import db
+from lti_badges.models import (
+    Award,
+    Badge,
+    Course,
+    LaunchEvent,
+    Membership,
+    Person,
+    SyncRun,
+)
+from lti_badges.models._time import utcnow
+from lti_badges.models._upsert import get_or_create
+from lti_badges.net import NetPolicy
+from lti_badges.sources.base import CourseFacts, FactSource, Member
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SyncResult:
+    course_id: int
+    run_id: int
+    status: str
+    awarded: list[Award] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI contract: {"course", "awarded": [award objects], "errors": [...]}."""
+        return {"course": self.course_id, "status": self.status, "run": self.run_id,
+                "awarded": [issuing.award_summary(a) for a in self.awarded],
+                "errors": self.errors, "unchanged": self.unchanged}
+
+
+def _policy() -> NetPolicy:
+    return NetPolicy.from_config(current_app.config)
+
+
+def lti_source(course: Course) -> FactSource | None:
+    from lti_badges.platform_services import access_token
+    from lti_badges.sources.lti import LtiSource
+
+    services = course.services or {}
+    if not services.get("nrps_url") and not services.get("ags_lineitems"):
+        return None
+
+    def token_for(scopes: Any) -> Any:
+        return access_token(course.platform, list(scopes))
+
+    return LtiSource(token_for=token_for, policy=_policy(), nrps_url=services.get("nrps_url"),
+                     lineitems_url=services.get("ags_lineitems"),
+                     ags_scopes=services.get("ags_scopes"))
+
+
+SOURCE_FACTORIES: list[Callable[[Course], FactSource | None]] = [lti_source]
+
+
+def sources_for(course: Course) -> list[FactSource]:
+    return [s for s in (factory(course) for factory in SOURCE_FACTORIES) if s is not None]
+
+
+def read_course(course: Course, progress: Progress | None = None) -> CourseFacts:
+    sources = sources_for(course)
+    if not sources:
+        return CourseFacts(source="none", errors=(
+            "The course has no source of facts yet: open the tool from the course once (so "
+            "the platform shares its roster and grade services), or configure the Moodle "
+            "connector.",))
+    merged: CourseFacts | None = None
+    for source in sources:
+        def report(done: int, total: int, _name: str = source.name) -> None:
+            if progress:
+                progress(f"reading {_name}", done, total)
+
+        facts = source.read(progress=report)
+        merged = facts if merged is None else merged.merge(facts)
+    assert merged is not None
+    return merged
+
+
+def _person_for(course: Course, member: Member) -> Person:
+    person = get_or_create(Person, platform_id=course.platform_id, sub=member.user_id)
+    for attr in ("name", "email", "given_name", "family_name"):
+        value = getattr(member, attr)
+        if value and getattr(person, attr) != value:
+            setattr(person, attr, value)
+    return person
+
+
+def _sync_roster(course: Course, facts: CourseFacts) -> dict[str, Person]:
+    """People of the course by LTI user id; memberships follow the roster's status."""
+    people: dict[str, Person] = {}
+    memberships = {m.person_id: m for m in db.session.scalars(
+        db.select(Membership).filter_by(course_id=course.id))}
+    for member in facts.roster:
+        person = _person_for(course, member)
+        db.session.flush()
+        people[member.user_id] = person
+        row = memberships.get(person.id) or get_or_create(Membership, course_id=course.id,
+                                                           person_id=person.id)
+        row.roles = list(member.roles)
+        row.status = "active" if member.active else "left"
+    db.session.flush()
+    return people
+
+
+def _tool_facts(course: Course, people: dict[str, Person]) -> dict[int, tuple[list, list]]:
+    """Launches in this course and badges held (anywhere on the platform), per person id."""
+    ids = [p.id for p in people.values()]
+    launches: dict[int, list[Launch]] = {i: [] for i in ids}
+    for ev in db.session.scalars(db.select(LaunchEvent).where(
+            LaunchEvent.course_id == course.id, LaunchEvent.person_id.in_(ids))):
+        launches[ev.person_id].append(Launch(resource_link_id=ev.resource_link_id,
+                                             time=ev.launched_at.replace(tzinfo=UTC),
+                                             title=ev.title))
+    held: dict[int, list[BadgeHeld]] = {i: [] for i in ids}
+    rows = db.session.execute(db.select(Award, Badge.public_id).join(Badge).where(
+        Award.person_id.in_(ids), Award.revoked_at.is_(None))).all()
+    for award, badge_pid in rows:
+        held[award.person_id].append(BadgeHeld(
+            badge_id=badge_pid, time=award.issued_on.replace(tzinfo=UTC),
+            expires=award.expires_at.replace(tzinfo=UTC) if award.expires_at else None))
+    return {i: (launches[i], held[i]) for i in ids}
+
+
+def _with_tool_facts(base: Facts, launches: list, held: list) -> Facts:
+    return replace(base, launches=tuple(base.launches) + tuple(launches),
+                   badges=tuple(base.badges) + tuple(held),
+                   sources_read=frozenset(base.sources_read) | {"launches", "badges", "manual"})
+
+
+def _fingerprint(facts: CourseFacts, badges: list[Badge], held: int) -> str:
+    doc = {
+        "roster": sorted((m.user_id, m.status, tuple(m.roles)) for m in facts.roster),
+        "facts": {uid: repr(f) for uid, f in sorted(facts.facts.items())},
+        "rules": [(b.public_id, json.dumps(b.rule, sort_keys=True), b.updated_at.isoformat())
+                  for b in badges],
+        "held": held,
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _order_by_prerequisites(badges: list[Badge]) -> list[Badge]:
+    """Prerequisites first, so a badge earned in this run counts for the next one."""
+    by_pid = {b.public_id: b for b in badges}
+
+    def deps(badge: Badge) -> set[str]:
+        found: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("badge"), str | int):
+                    found.add(str(node["badge"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(badge.rule)
+        return found & set(by_pid)
+
+    ordered: list[Badge] = []
+    seen: set[str] = set()
+
+    def visit(badge: Badge, stack: frozenset[str]) -> None:
+        if badge.public_id in seen or badge.public_id in stack:
+            return
+        for dep in sorted(deps(badge)):
+            visit(by_pid[dep], stack | {badge.public_id})
+        seen.add(badge.public_id)
+        ordered.append(badge)
+
+    for badge in sorted(badges, key=lambda b: b.id):
+        visit(badge, frozenset())
+    return ordered
+
+
+def start_run(course: Course, trigger: str) -> SyncRun:
+    run = SyncRun(course_id=course.id, trigger=trigger, status="queued")
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None = None,
+                only_person_sub: str | None = None) -> SyncResult:
+    """Evaluate every rule-bound badge of the course and award what is earned."""
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise issuing.IssuingError(f"No course {course_id}.", 404, "not_found")
+    run = db.session.get(SyncRun, run_id) if run_id else None
+    if run is None:
+        run = start_run(course, trigger)
+    run.status, run.started_at, run.phase = "running", utcnow(), "reading"
+    db.session.commit()
+    result = SyncResult(course_id=course.id, run_id=run.id, status="running")
+
+    def progress(phase: str, done: int, total: int) -> None:
+        # Progress lives in the run row so the teacher's page (another process) can poll it.
+        run.phase, run.done, run.total = phase, done, total
+        db.session.commit()
+
+    try:
+        facts = read_course(course, progress)
+    except Exception as exc:  # a source failing outright: report, award nothing
+        current_app.logger.exception("sync of course %s could not read its sources", course_id)
+        facts = CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
+    if not facts.complete:
+        run.status, run.phase, run.finished_at = "partial", "stopped", utcnow()
+        run.errors = [{"error": e} for e in facts.errors] or [{"error": facts.reason or
+                                                               "incomplete"}]
+        db.session.commit()
+        result.status, result.errors = "partial", run.errors
+        return result
+
+    badges = db.session.scalars(db.select(Badge).where(
+        Badge.course_id == course.id, Badge.archived.is_(False), Badge.rule.is_not(None))).all()
+    people = _sync_roster(course, facts)
+    held_count = db.session.scalar(db.select(db.func.count()).select_from(Award).join(Badge)
+                                   .where(Badge.course_id == course.id)) or 0
+    fingerprint = _fingerprint(facts, list(badges), held_count)
+    last = db.session.scalar(db.select(SyncRun).where(
+        SyncRun.course_id == course.id, SyncRun.status == "done", SyncRun.id != run.id)
+        .order_by(SyncRun.id.desc()).limit(1))
+    if only_person_sub is None and last is not None and last.fingerprint == fingerprint:
+        run.status, run.phase, run.fingerprint, run.finished_at = "done", "unchanged", \
+            fingerprint, utcnow()
+        db.session.commit()
+        result.status, result.unchanged = "done", True
+        return result
+
+    learners = [m for m in facts.learners
+                if only_person_sub is None or m.user_id == only_person_sub]
+    extra = _tool_facts(course, {m.user_id: people[m.user_id] for m in learners})
+    now = datetime.now(UTC)
+    ordered = _order_by_prerequisites(list(badges))
+    run.phase, run.done, run.total = "evaluating", 0, len(learners) * max(1, len(ordered))
+    db.session.commit()
+    for member in learners:
+        person = people[member.user_id]
+        launches, held = extra[person.id]
+        learner_facts = _with_tool_facts(facts.facts_for(member.user_id), launches, held)
+        for badge in ordered:
+            run.done += 1
+            outcome = criteria.evaluate(badge.rule, learner_facts, now, badge_id=badge.public_id)
+            if not outcome.met:
+                continue
+            if db.session.scalar(db.select(Award.id).filter_by(
+                    badge_id=badge.id, identity_key=f"person:{person.id}").limit(1)):
+                continue  # held already, or revoked: never re-issued by a sync
+            evidence = {"rule": badge.rule, "result": outcome.to_json(),
+                        "summary": criteria.explain(badge.rule, outcome, "en"),
+                        "summary_fr": criteria.explain(badge.rule, outcome, "fr"),
+                        "evaluated_at": now.isoformat(), "run": run.id}
+            try:
+                award = issuing.award(badge, person=person, evidence=evidence, source="rule",
+                                      awarded_by=f"sync:{run.id}")
+            except issuing.AlreadyAwarded:
+                continue  # another worker was faster: exactly once all the same
+            except issuing.IssuingError as exc:
+                result.errors.append({"badge": badge.public_id, "person": member.user_id,
+                                      "error": exc.message})
+                continue
+            result.awarded.append(award)
+            # The new badge is a fact for the badges after it in this run.
+            learner_facts = replace(learner_facts, badges=(*learner_facts.badges, BadgeHeld(
+                badge_id=badge.public_id, time=now)))
+        db.session.commit()
+    run.status, run.phase, run.finished_at = "done", "finished", utcnow()
+    run.awarded = len(result.awarded)
+    run.errors = result.errors
+    if only_person_sub is None and not result.errors:
+        # The state after this run's awards: the next run with the same facts finds it.
+        run.fingerprint = _fingerprint(facts, list(badges), held_count + len(result.awarded))
+    db.session.commit()
+    result.status = "done"
+    return result
+

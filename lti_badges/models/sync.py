@@ -1,0 +1,60 @@
+"""Course sync bookkeeping: launch events (facts for the `launched` rule) and sync runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lti_badges.extensions import db
+from lti_badges.models._time import utcnow
+
+
+class LaunchEvent(db.Model):
+    """A person opened a resource link of a course (one row per launch)."""
+
+    __tablename__ = "launch_events"
+    __table_args__ = (sa.Index("ix_launch_events_course_person", "course_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(sa.String(255))
+    title: Mapped[str | None] = mapped_column(sa.String(500))
+    launched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncRun(db.Model):
+    """One evaluation of a course: progress the teacher's page shows, and what came of it."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"),
+                                           index=True)
+    trigger: Mapped[str] = mapped_column(sa.String(16))  # manual | launch | schedule | cli
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    # queued | running | done | failed | partial (a source could not be read: nothing awarded)
+    phase: Mapped[str | None] = mapped_column(sa.String(40))
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    awarded: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    # Fingerprint of the facts last evaluated, so an unchanged course issues nothing.
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status in ("done", "partial", "failed") else (
+            int(100 * self.done / self.total) if self.total else 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "course": self.course_id, "trigger": self.trigger,
+                "status": self.status, "phase": self.phase, "done": self.done,
+                "total": self.total, "percent": self.percent, "awarded": self.awarded,
+                "errors": self.errors or []}

@@ -1,0 +1,165 @@
+"""Course sync against the independent platform peer: rules evaluated on NRPS + AGS facts,
+awards issued exactly once with evidence, revoked awards never re-issued, partial reads
+award nothing, launches queue a learner's sync."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from lti_badges import awarding
+from lti_badges.extensions import db
+from lti_badges.models import Award, Course, SyncRun
+from tests.integration.conftest import register
+
+
+def _json(result):
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def course(app, tool, peer, runner):
+    register(app, tool, peer)
+    peer.add_course("c1", title="Chimie", label="CHM")
+    for uid, name in (("l1", "Ana"), ("l2", "Ben"), ("l3", "Chloé"), ("gone", "Gus"),
+                      ("t1", "Teo")):
+        peer.add_user(uid, name=name, email=f"{uid}@example.test")
+    for uid in ("l1", "l2", "l3"):
+        peer.enroll("c1", uid, roles=["Learner"])
+    peer.enroll("c1", "gone", roles=["Learner"], status="Inactive")
+    peer.enroll("c1", "t1", roles=["Instructor"])
+    quiz = peer.add_line_item("c1", "Quiz 1", 10)
+    peer.set_result(quiz["id"], "l1", 9, 10)
+    peer.set_result(quiz["id"], "l2", 6, 10)
+    peer.set_result(quiz["id"], "gone", 10, 10)
+    peer.set_result(quiz["id"], "t1", 10, 10)
+    assert peer.launch(peer.new_browser(), "t1", "c1").status_code == 200
+    with app.app_context():
+        cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
+    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
+                                       "https://cegep.example", "--email", "b@cegep.example",
+                                       "--json"]))
+    badge = _json(runner.invoke(args=[
+        "badges", "add", "--issuer", issuer["id"], "--name", "Quiz 1 ≥ 80 %",
+        "--description", "d", "--criteria-text", "Obtenir 80 % au quiz 1.", "--course", str(cid),
+        "--rule", '{"grade": {"item": "Quiz 1", "min_percent": 80}}', "--json"]))
+    return {"id": cid, "quiz": quiz, "issuer": issuer, "badge": badge, "peer": peer}
+
+
+def _sync(runner, cid):
+    return _json(runner.invoke(args=["sync", str(cid), "--json"]))
+
+
+def test_sync_awards_what_is_earned_with_evidence(app, runner, course):
+    result = _sync(runner, course["id"])
+    assert result["course"] == course["id"] and result["errors"] == []
+    assert [a["recipient"] for a in result["awarded"]] == ["l1@example.test"]
+    with app.app_context():
+        award = db.session.scalar(db.select(Award))
+        assert award.person.sub == "l1" and award.source == "rule"
+        assert "90" in award.evidence["summary"] and "80" in award.evidence["summary"]
+        assert award.evidence["summary_fr"] != award.evidence["summary"]
+        assert award.evidence["result"]["status"] == "met"
+
+
+def test_resync_with_nothing_changed_issues_nothing(app, runner, course):
+    _sync(runner, course["id"])
+    again = _sync(runner, course["id"])
+    assert again["awarded"] == [] and again["unchanged"] is True
+
+
+def test_new_grades_are_picked_up_and_drops_keep_the_badge(app, runner, course):
+    peer = course["peer"]
+    _sync(runner, course["id"])
+    peer.set_result(course["quiz"]["id"], "l2", 8, 10)
+    peer.set_result(course["quiz"]["id"], "l1", 2, 10)  # l1 drops below the threshold
+    result = _sync(runner, course["id"])
+    assert [a["recipient"] for a in result["awarded"]] == ["l2@example.test"]
+    with app.app_context():
+        holders = {a.person.sub for a in db.session.scalars(db.select(Award))
+                   if a.revoked_at is None}
+    assert holders == {"l1", "l2"}
+
+
+def test_revoked_award_is_not_reissued(app, runner, course):
+    first = _sync(runner, course["id"])
+    _json(runner.invoke(args=["revoke", first["awarded"][0]["id"], "--reason", "Erreur",
+                              "--json"]))
+    course["peer"].set_result(course["quiz"]["id"], "l3", 5, 10)  # change something
+    result = _sync(runner, course["id"])
+    assert result["awarded"] == [] and not result["unchanged"]
+
+
+def test_prerequisite_badges_chain_in_one_run(app, runner, course):
+    second = _json(runner.invoke(args=[
+        "badges", "add", "--issuer", course["issuer"]["id"], "--name", "Next step",
+        "--description", "d", "--criteria-text", "c", "--course", str(course["id"]),
+        "--rule", json.dumps({"badge": course["badge"]["id"]}), "--json"]))
+    result = _sync(runner, course["id"])
+    assert sorted((a["badge"], a["recipient"]) for a in result["awarded"]) == sorted([
+        (course["badge"]["id"], "l1@example.test"), (second["id"], "l1@example.test")])
+
+
+def test_unreadable_source_awards_nothing_and_says_why(app, runner, course):
+    with app.app_context():
+        row = db.session.get(Course, course["id"])
+        row.services = {**row.services, "nrps_url": "http://127.0.0.1:9/memberships"}
+        db.session.commit()
+    result = runner.invoke(args=["sync", str(course["id"]), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["status"] == "partial" and data["awarded"] == []
+    assert "could not be reached" in json.dumps(data["errors"]) or data["errors"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Award)) == 0
+
+
+def test_concurrent_syncs_never_duplicate(app, course):
+    """Several workers syncing one course at once: one award per learner, none missing."""
+    course["peer"].set_result(course["quiz"]["id"], "l2", 10, 10)
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            with app.app_context():
+                awarding.sync_course(course["id"], trigger="manual")
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with app.app_context():
+        subs = sorted(a.person.sub for a in db.session.scalars(db.select(Award)))
+    assert subs == ["l1", "l2"]
+
+
+def test_learner_launch_queues_their_sync(app, course):
+    peer = course["peer"]
+    assert peer.launch(peer.new_browser(), "l1", "c1").status_code == 200
+    deadline = time.monotonic() + 60
+    with app.app_context():
+        while time.monotonic() < deadline:
+            run = db.session.scalar(db.select(SyncRun).filter_by(trigger="launch"))
+            if run is not None and run.status in ("done", "partial", "failed"):
+                break
+            db.session.expire_all()
+            time.sleep(0.2)
+        assert run is not None and run.status == "done", run and run.to_dict()
+        awards = db.session.scalars(db.select(Award)).all()
+        assert [a.person.sub for a in awards] == ["l1"]
+
+
+def test_sync_cli_errors(runner):
+    assert runner.invoke(args=["sync"]).exit_code != 0
+    result = runner.invoke(args=["sync", "999"])
+    assert result.exit_code != 0 and "No course" in result.output
+    result = runner.invoke(args=["sync", "x:y"])
+    assert result.exit_code != 0
