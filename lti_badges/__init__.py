@@ -52,6 +52,10 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         min_refetch=float(settings["JWKS_REFETCH_MIN_SECONDS"]),
     )
 
+    from lti_badges import i18n
+
+    i18n.init_app(app)
+
     from lti_badges.web import register_web
 
     register_web(app)

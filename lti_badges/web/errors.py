@@ -11,6 +11,7 @@ import re
 import uuid
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from lti_badges.lti.dynamic_registration import RegistrationError
@@ -47,6 +48,31 @@ def wants_json() -> bool:
         "text/html"]
 
 
+# What a person should do, in their language; the precise message stays below it.
+GUIDANCE = {
+    "replayed": lazy_gettext("This launch link was already used. Open the activity again from "
+                             "your course."),
+    "expired": lazy_gettext("The launch took too long. Open the activity again from your course."),
+    "unknown_state": lazy_gettext("The launch could not be matched. Open the activity again from "
+                                  "your course."),
+    "state_cookie_missing": lazy_gettext("Your browser blocked a cookie this tool needs. Open the "
+                                         "activity again, or open the tool in a new window."),
+    "unknown_platform": lazy_gettext("Your LMS is not registered with this tool yet. Contact "
+                                     "your LMS administrator."),
+    "platform_pending": lazy_gettext("Your LMS's registration is waiting for approval. Contact "
+                                     "your LMS administrator."),
+    "platform_disabled": lazy_gettext("This tool has been turned off for your LMS. Contact your "
+                                      "LMS administrator."),
+    "unknown_deployment": lazy_gettext("This tool is not set up for this part of your LMS. "
+                                       "Contact your LMS administrator."),
+    "no_session": lazy_gettext("Your session has ended. Open the tool again from your course."),
+    "wrong_course": lazy_gettext("This page belongs to another course."),
+    "forbidden_role": lazy_gettext("Your role in this course does not allow this page."),
+    "csrf_failed": lazy_gettext("This form has expired. Reload the page and try again."),
+    "not_found": lazy_gettext("Nothing is published at this address."),
+}
+
+
 def error_response(message: str, status: int, code: str, **extra: object) -> Response:
     request_id = g.get("request_id", "-")
     log_fn = log.warning if status < 500 else log.error
@@ -54,8 +80,10 @@ def error_response(message: str, status: int, code: str, **extra: object) -> Res
     if wants_json():
         resp = jsonify({"error": code, "message": message, "request_id": request_id})
     else:
+        guidance = GUIDANCE.get(code)
         resp = Response(render_template("error.html", message=message, status=status, code=code,
-                                        request_id=request_id, **extra))
+                                        request_id=request_id,
+                                        guidance=str(guidance) if guidance else None, **extra))
     resp.status_code = status
     return resp
 

@@ -124,6 +124,9 @@ def test_link_header_parser_handles_moodle_quirks():
     assert parse_links(moodle) == {"next": "http://m/lineitems?type_id=1&limit=1&from=1",
                                    "first": "http://m/lineitems?type_id=1&limit=1"}
     assert parse_links('<https://p/m?from=2>; rel="next"') == {"next": "https://p/m?from=2"}
+    # As requests hands it over: the UTF-8 quote bytes decoded as Latin-1.
+    wire = moodle.encode("utf-8").decode("latin-1")
+    assert parse_links(wire)["next"] == "http://m/lineitems?type_id=1&limit=1&from=1"
     assert parse_links(None) == {}
     assert re.search("results", ags.sub_url("http://m/2/lineitems/4/lineitem?type_id=1", "results"))
     assert ags.sub_url("http://m/2/lineitems/4/lineitem?type_id=1", "results") == \

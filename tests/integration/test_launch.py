@@ -260,3 +260,11 @@ def test_forged_kid_does_not_make_the_tool_hammer_the_platform(app, registered):
         assert resp.status_code == 401
     fetches = [r for r in peer.request_log if r["path"] == "/jwks" and r["method"] == "GET"]
     assert len(fetches) == 1
+
+
+def test_launch_locale_picks_french(registered):
+    peer = registered.peer
+    resp = peer.launch(peer.new_browser(), "learner", "c1", locale="fr-CA")
+    assert resp.status_code == 200
+    assert 'lang="fr"' in resp.text and "Connecté·e en tant que" in resp.text
+    assert "Mes badges" in resp.text

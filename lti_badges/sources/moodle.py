@@ -1,0 +1,751 @@
+"""The Moodle Web Services connector: every grade item, activity completion and course completion.
+
+DESIGN.md, "Where criteria facts come from", kind 2.  LTI's AGS shows a tool
+only its own line items (observed on Moodle 5.0, ../shared/moodle/README.md),
+and no LTI service reports completion, so a Moodle admin gives the tool a
+web-service token (lti_badges/sources/MOODLE_SETUP.md says exactly how) and
+this connector reads the rest over Moodle's REST protocol:
+
+``POST {site}/webservice/rest/server.php`` form-encoded with ``wstoken``,
+``wsfunction``, ``moodlewsrestformat=json`` and the function's parameters
+(arrays as ``name[0]``, ``name[0][key]``).  Moodle answers errors with
+**HTTP 200** and ``{"exception", "errorcode", "message"[, "debuginfo"]}``;
+only "web services disabled" is a bare HTTP 403.  Each becomes a
+:class:`MoodleError` whose message tells the admin what to change.
+
+Identity: in Moodle's LTI 1.3 launches ``sub`` is the Moodle user id as a
+string (``lti-launch/id_token-learner-student1.json``: ``sub`` "4" is
+student1, user id 4), NRPS ``user_id`` is the same value, and the LTI context
+id is the course id (``context.id`` "2").  So facts are keyed by
+``str(moodle_user_id)`` and line up with the LTI source's without a lookup.
+This holds for the Moodle that issued the launch; a connector pointed at
+another Moodle would need a mapping (not supported).
+
+Facts produced (ids as lti_badges.criteria.facts suggests):
+
+- ``GradeFact`` per graded item from ``gradereport_user_get_grade_items``
+  called once for all users (no ``userid``): ``moodle:gradeitem:<id>`` with
+  alias ``moodle:cm:<cmid>``, label = item name, tag = idnumber, score =
+  ``graderaw`` within ``grademin``–``grademax``.  The course total (its
+  ``itemname`` is null) is labelled "Course total" with alias
+  ``moodle:course-total``; its maximum differs per user (empty grades are
+  left out), so it is taken per user.  Grades hidden from the learner are
+  not used: awarding from one would reveal it.
+- ``ActivityCompletion`` per activity from
+  ``core_completion_get_activities_completion_status`` (per learner; states
+  0–3 via ``CompletionState.from_moodle``), ``moodle:cm:<cmid>``, labelled
+  with the activity name from ``core_course_get_contents``.
+- ``CourseCompletion`` from ``core_completion_get_course_completion_status``
+  (per learner) when ``completed`` is true.
+
+The per-learner calls are O(learners); they run on a small bounded thread
+pool and report ``progress(done, total)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from lti_badges.criteria.facts import (
+    MOODLE,
+    ActivityCompletion,
+    CompletionState,
+    CourseCompletion,
+    Facts,
+    GradeFact,
+)
+from lti_badges.net import NetPolicy
+from lti_badges.sources.base import (
+    ACTIVE,
+    CourseFacts,
+    ItemSeen,
+    Member,
+    ProgressCallback,
+    SourceError,
+    build_course_facts,
+)
+from lti_badges.sources.http import Retry, send
+
+WS_PATH = "/webservice/rest/server.php"
+SERVICE_NAME = "LTI badge connector"
+SERVICE_SHORTNAME = "lti_badge_connector"
+SETUP_DOC = "lti_badges/sources/MOODLE_SETUP.md"
+
+# The functions the external service must contain (README recipe, step 6).
+REQUIRED_FUNCTIONS: tuple[str, ...] = (
+    "core_webservice_get_site_info",
+    "core_course_get_courses_by_field",
+    "core_course_get_contents",
+    "core_enrol_get_enrolled_users",
+    "gradereport_user_get_grade_items",
+    "core_completion_get_activities_completion_status",
+    "core_completion_get_course_completion_status",
+    "mod_assign_get_grades",
+    "core_grades_get_gradeitems",
+)
+
+# The connector role's capabilities (README recipe, step 4; each checked by removing it).
+REQUIRED_CAPABILITIES: tuple[str, ...] = (
+    "webservice/rest:use",
+    "moodle/course:view",
+    "moodle/course:viewparticipants",
+    "moodle/user:viewdetails",
+    "moodle/site:viewuseridentity",
+    "gradereport/user:view",
+    "moodle/grade:viewall",
+    "report/progress:view",
+    "report/completion:view",
+    "mod/assign:grade",
+    "mod/assign:view",
+    "mod/lti:view",
+    "moodle/site:accessallgroups",
+)
+
+# Moodle role shortnames → LIS roles, so lti_badges.lti.roles.is_learner reads them
+# (LTI 1.3 Core §A.2.3).  Unknown (custom) roles are kept as ``moodle:role:<shortname>``.
+_LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership"
+ROLE_MAP: dict[str, str] = {
+    "student": _LIS + "#Learner",
+    "editingteacher": _LIS + "#Instructor",
+    "teacher": _LIS + "/Instructor#TeachingAssistant",
+    "manager": _LIS + "#Administrator",
+    "coursecreator": _LIS + "#ContentDeveloper",
+}
+
+# What a missing capability looks like in Moodle's answers (capability-matrix.json).
+_CAPABILITY_BY_LABEL = {
+    "View participants": "moodle/course:viewparticipants",
+    "View user report": "gradereport/user:view",
+    "View grades of other users": "moodle/grade:viewall",
+    "View activity completion reports": "report/progress:view",
+    "View course completion report": "report/completion:view",
+}
+_CAPABILITY_BY_CODE = {
+    "nopermissiontoviewgrades": "moodle/grade:viewall",
+    "cannotviewreport": "report/completion:view",
+    "requireloginerror": "moodle/course:view",
+    "errorcoursecontextnotvalid": "moodle/course:view",
+}
+_CAPABILITY_BY_FUNCTION = {
+    "core_enrol_get_enrolled_users": "moodle/course:viewparticipants",
+    "gradereport_user_get_grade_items": "gradereport/user:view and moodle/grade:viewall",
+    "core_completion_get_activities_completion_status": "report/progress:view",
+    "core_completion_get_course_completion_status": "report/completion:view",
+    "mod_assign_get_grades": "mod/assign:grade",
+}
+# Completion not set up in the course: not a connector problem, just no such facts.
+_NO_COMPLETION = {"nocriteriaset", "completionnotenabled", "nottracked"}
+
+
+class MoodleError(SourceError):
+    """Moodle refused a web-service call; ``str()`` tells the admin what to do.
+
+    ``errorcode``/``exception``/``moodle_message``/``debuginfo`` are Moodle's
+    own fields (``debuginfo`` only with developer debugging on: do not
+    depend on it); ``capability`` names the capability to add when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        function: str,
+        errorcode: str | None = None,
+        exception: str | None = None,
+        moodle_message: str | None = None,
+        debuginfo: str | None = None,
+        capability: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.function = function
+        self.errorcode = errorcode
+        self.exception = exception
+        self.moodle_message = moodle_message
+        self.debuginfo = debuginfo
+        self.capability = capability
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A course module from ``core_course_get_contents``."""
+
+    cmid: int
+    name: str
+    modname: str
+    instance: int | None
+    visible: bool = True
+
+    @property
+    def activity_id(self) -> str:
+        return f"moodle:cm:{self.cmid}"
+
+
+@dataclass(frozen=True)
+class SiteCheck:
+    """The answer to "test connection": who the token is, and what is missing."""
+
+    site_name: str
+    username: str
+    user_id: int | None
+    release: str
+    missing_functions: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_functions
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return (f"Connected to {self.site_name} (Moodle {self.release}) as {self.username}; "
+                    "every function the connector needs is in the service.")
+        return (f"Connected to {self.site_name} as {self.username}, but the external service "
+                f"'{SERVICE_NAME}' lacks {', '.join(self.missing_functions)}: add them under "
+                "Site administration > Server > Web services > External services > Functions.")
+
+
+def encode_params(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Moodle REST form encoding: ``ids[0]=1``, ``options[0][name]=x``; booleans as 1/0."""
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            out.extend(encode_params(value, name))
+        elif isinstance(value, list | tuple):
+            out.extend(encode_params({str(i): v for i, v in enumerate(value)}, name))
+        elif isinstance(value, bool):
+            out.append((name, "1" if value else "0"))
+        else:
+            out.append((name, str(value)))
+    return out
+
+
+class MoodleConnector:
+    """A Moodle site reached with a web-service token (no database, no Flask)."""
+
+    def __init__(
+        self,
+        site_url: str,
+        token: str,
+        policy: NetPolicy,
+        *,
+        retry: Retry | None = None,
+        workers: int = 4,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.site_url = site_url.rstrip("/")
+        self.endpoint = self.site_url + WS_PATH
+        self._token = token
+        self.policy = policy
+        self.retry = retry or Retry()
+        self.workers = max(1, min(int(workers), 16))
+        self.session = session
+
+    def __repr__(self) -> str:  # never show the token
+        return f"MoodleConnector({self.site_url!r})"
+
+    # ------------------------------------------------------------------ transport
+    def call(self, function: str, **params: Any) -> Any:
+        """Call one web-service function; return its JSON answer or raise MoodleError."""
+        data = [("wstoken", self._token), ("wsfunction", function),
+                ("moodlewsrestformat", "json"), *encode_params(params)]
+        try:
+            resp = send("POST", self.endpoint, self.policy, what="Moodle web service",
+                        retry=self.retry, data=data, session=self.session,
+                        headers={"Accept": "application/json"})
+        except MoodleError:
+            raise
+        except SourceError as exc:
+            raise MoodleError(str(exc), function=function) from exc
+        if resp.status_code == 403:
+            raise MoodleError(
+                f"Moodle at {self.site_url} refused every web-service call (HTTP 403): web "
+                "services are off. A Moodle admin must turn on Site administration > General > "
+                "Advanced features > Enable web services, and enable the REST protocol under "
+                "Site administration > Server > Web services > Manage protocols.",
+                function=function, http_status=403)
+        if resp.status_code == 404:
+            raise MoodleError(
+                f"{self.endpoint} does not exist (HTTP 404): check the Moodle site URL of the "
+                "connector (the address of the Moodle front page).",
+                function=function, http_status=404)
+        if resp.status_code != 200:
+            raise MoodleError(
+                f"Moodle answered {function} with HTTP {resp.status_code} {resp.reason or ''}"
+                .rstrip() + ".", function=function, http_status=resp.status_code)
+        try:
+            body = json.loads(resp.content)
+        except ValueError as exc:
+            raise MoodleError(
+                f"Moodle at {self.site_url} did not answer {function} with JSON: is this the "
+                "Moodle site URL, and is the REST protocol enabled?",
+                function=function, http_status=200) from exc
+        if isinstance(body, dict) and "exception" in body and "errorcode" in body:
+            raise moodle_error(function, body)
+        return body
+
+    # ------------------------------------------------------------------ functions
+    def site_info(self) -> dict[str, Any]:
+        """``core_webservice_get_site_info``: the token's user and its functions."""
+        body = self.call("core_webservice_get_site_info")
+        if not isinstance(body, dict):
+            raise MoodleError("Moodle's site info is not an object.",
+                              function="core_webservice_get_site_info")
+        return body
+
+    def test_connection(self) -> SiteCheck:
+        """Check the token and that the service holds every function the connector needs."""
+        info = self.site_info()
+        names = {f.get("name") for f in info.get("functions") or [] if isinstance(f, dict)}
+        return SiteCheck(
+            site_name=str(info.get("sitename") or self.site_url),
+            username=str(info.get("username") or ""),
+            user_id=info.get("userid") if isinstance(info.get("userid"), int) else None,
+            release=str(info.get("release") or ""),
+            missing_functions=tuple(f for f in REQUIRED_FUNCTIONS if f not in names),
+        )
+
+    def _course_by(self, field: str, value: str | int) -> dict[str, Any] | None:
+        body = self.call("core_course_get_courses_by_field", field=field, value=value)
+        courses = body.get("courses") if isinstance(body, dict) else None
+        return courses[0] if isinstance(courses, list) and courses else None
+
+    def course_by_id(self, course_id: int | str) -> dict[str, Any] | None:
+        return self._course_by("id", course_id)
+
+    def course_by_shortname(self, shortname: str) -> dict[str, Any] | None:
+        return self._course_by("shortname", shortname)
+
+    def find_course(self, context_id: str, context_label: str | None = None) -> dict[str, Any]:
+        """The Moodle course behind an LTI context.
+
+        Moodle's launches carry the course id as ``context.id`` (and its
+        shortname as ``context.label``); try the id, then the shortname.
+        """
+        course = self.course_by_id(context_id) if str(context_id).isdigit() else None
+        if course is None and context_label:
+            course = self.course_by_shortname(context_label)
+        if course is None:
+            raise MoodleError(
+                f"No Moodle course has id {context_id!r}"
+                + (f" or short name {context_label!r}" if context_label else "")
+                + ", or the connector's role cannot see it (moodle/course:view).",
+                function="core_course_get_courses_by_field")
+        return course
+
+    def activities(self, course_id: int | str) -> list[Activity]:
+        """Every activity the connector can see (``core_course_get_contents``)."""
+        body = self.call("core_course_get_contents", courseid=course_id)
+        out: list[Activity] = []
+        for section in body if isinstance(body, list) else []:
+            for mod in section.get("modules") or [] if isinstance(section, dict) else []:
+                if isinstance(mod, dict) and isinstance(mod.get("id"), int):
+                    out.append(Activity(
+                        cmid=mod["id"], name=str(mod.get("name") or ""),
+                        modname=str(mod.get("modname") or ""),
+                        instance=mod.get("instance") if isinstance(mod.get("instance"), int) else None,
+                        visible=bool(mod.get("visible", 1))))
+        return out
+
+    def enrolled_users(self, course_id: int | str) -> list[Member]:
+        """``core_enrol_get_enrolled_users``; roles mapped to LIS (student → Learner).
+
+        Moodle does not say here whether an enrolment is suspended (that needs
+        ``moodle/course:enrolreview``, which the recipe does not give), so every
+        member reads Active; when NRPS is read too, its roster wins
+        (``CourseFacts.merge``).
+        """
+        body = self.call("core_enrol_get_enrolled_users", courseid=course_id)
+        if not isinstance(body, list):
+            raise MoodleError("Moodle's enrolled users answer is not a list.",
+                              function="core_enrol_get_enrolled_users")
+        members = []
+        for user in body:
+            if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+                continue
+            shortnames = [r.get("shortname") for r in user.get("roles") or []
+                          if isinstance(r, dict) and r.get("shortname")]
+            members.append(Member(
+                user_id=str(user["id"]),
+                name=_text(user.get("fullname")),
+                email=_text(user.get("email")),
+                roles=tuple(ROLE_MAP.get(s, f"moodle:role:{s}") for s in shortnames),
+                status=ACTIVE,
+                given_name=_text(user.get("firstname")),
+                family_name=_text(user.get("lastname")),
+                sourcedid=_text(user.get("idnumber")),
+                username=_text(user.get("username")),
+                source=MOODLE,
+            ))
+        return members
+
+    def grade_report(self, course_id: int | str) -> list[dict[str, Any]]:
+        """``gradereport_user_get_grade_items`` for every user at once (no ``userid``)."""
+        body = self.call("gradereport_user_get_grade_items", courseid=course_id)
+        usergrades = body.get("usergrades") if isinstance(body, dict) else None
+        if not isinstance(usergrades, list):
+            raise MoodleError("Moodle's grade report has no usergrades list.",
+                              function="gradereport_user_get_grade_items")
+        return [u for u in usergrades if isinstance(u, dict)]
+
+    def grade_item_names(self, course_id: int | str) -> dict[str, str]:
+        """``core_grades_get_gradeitems``: id → name of every grade item (no grades)."""
+        body = self.call("core_grades_get_gradeitems", courseid=course_id)
+        items = body.get("gradeItems") if isinstance(body, dict) else None
+        return {str(i.get("id")): str(i.get("itemname") or "") for i in items or []
+                if isinstance(i, dict)}
+
+    def activities_completion(self, course_id: int | str, user_id: int | str) -> list[dict[str, Any]]:
+        body = self.call("core_completion_get_activities_completion_status",
+                         courseid=course_id, userid=user_id)
+        statuses = body.get("statuses") if isinstance(body, dict) else None
+        return [s for s in statuses or [] if isinstance(s, dict)]
+
+    def course_completion(self, course_id: int | str, user_id: int | str) -> dict[str, Any]:
+        body = self.call("core_completion_get_course_completion_status",
+                         courseid=course_id, userid=user_id)
+        status = body.get("completionstatus") if isinstance(body, dict) else None
+        return status if isinstance(status, dict) else {}
+
+    # ------------------------------------------------------------------ the source
+    def source(self, course_id: int | str) -> MoodleCourseSource:
+        return MoodleCourseSource(self, course_id)
+
+    def read_course(self, course_id: int | str,
+                    progress: ProgressCallback | None = None) -> CourseFacts:
+        """Every fact the connector can read for one course; failures are reported, not raised."""
+        errors: list[str] = []
+        warnings: list[str] = []
+        roster: list[Member] | None = None
+        try:
+            roster = self.enrolled_users(course_id)
+        except MoodleError as exc:
+            errors.append(str(exc))
+
+        activities: dict[int, Activity] = {}
+        try:
+            activities = {a.cmid: a for a in self.activities(course_id)}
+        except MoodleError as exc:
+            errors.append(str(exc))
+
+        grades: dict[str, list[GradeFact]] = {}
+        seen: dict[str, ItemSeen] = {}
+        idnumbers: dict[int, str] = {}  # cmid → idnumber, to tag completions
+        try:
+            report = self.grade_report(course_id)
+        except MoodleError as exc:
+            errors.append(str(exc))
+        else:
+            hidden = _read_grades(report, grades, seen, idnumbers)
+            if hidden:
+                warnings.append(f"{hidden} grade(s) hidden from learners were not used.")
+            if report:
+                errors.extend(self._check_grade_items(course_id, seen, warnings))
+
+        for cmid, activity in activities.items():
+            seen[activity.activity_id] = ItemSeen(
+                item_id=activity.activity_id, label=activity.name or None,
+                tag=idnumbers.get(cmid), kind="activity", source=MOODLE,
+                aliases=_activity_aliases(activity))
+
+        completions: dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]] = {}
+        if roster is not None:
+            learners = [m.user_id for m in roster if m.awardable]
+            completions = self._read_completions(course_id, learners, activities, idnumbers,
+                                                 errors, warnings, progress)
+
+        users = set(grades) | set(completions)
+        facts = {uid: Facts(grades=tuple(grades.get(uid, ())),
+                            completions=completions.get(uid, ((), None))[0],
+                            course_completion=completions.get(uid, ((), None))[1])
+                 for uid in users}
+        return build_course_facts(
+            MOODLE, roster=roster, facts=facts,
+            sources_read=() if errors else (MOODLE,),
+            items=seen.values(), errors=errors, warnings=list(dict.fromkeys(warnings)))
+
+    def _check_grade_items(self, course_id: int | str, seen: dict[str, ItemSeen],
+                           warnings: list[str]) -> list[str]:
+        """Grade items the grade report silently left out (a missing ``mod/<module>:view``).
+
+        Without ``mod/assign:view`` Moodle drops the assignments from the grade
+        report, the completion statuses and the course contents, with no error
+        (capability-matrix.json); ``core_grades_get_gradeitems`` still lists them.
+        """
+        try:
+            names = self.grade_item_names(course_id)
+        except MoodleError as exc:
+            warnings.append(f"Could not check that every grade item is visible: {exc}")
+            return []
+        visible = {i.item_id.rsplit(":", 1)[1] for i in seen.values()}
+        missing = [name or f"grade item {gid}" for gid, name in names.items() if gid not in visible]
+        if not missing:
+            return []
+        return [
+            f"Moodle hid {len(missing)} grade item(s) from the connector: "
+            f"{', '.join(repr(m) for m in missing)}. Give the connector's role the view "
+            "capability of each activity type used in the course (mod/assign:view, "
+            "mod/quiz:view, mod/lti:view, …) and, for hidden activities, "
+            f"moodle/course:viewhiddenactivities; see {SETUP_DOC}."
+        ]
+
+    def _read_completions(
+        self, course_id: int | str, learners: list[str], activities: dict[int, Activity],
+        idnumbers: dict[int, str], errors: list[str], warnings: list[str],
+        progress: ProgressCallback | None,
+    ) -> dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]]:
+        out: dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]] = {}
+        stop = threading.Event()  # a refused call will be refused for everyone: stop early
+
+        def one(uid: str) -> tuple[tuple[ActivityCompletion, ...], CourseCompletion | None,
+                                   list[str]]:
+            if stop.is_set():
+                raise _Skipped
+            notes: list[str] = []
+            try:
+                statuses = self.activities_completion(course_id, uid)
+            except MoodleError as exc:
+                if exc.errorcode not in _NO_COMPLETION:
+                    raise
+                statuses = []
+                notes.append(f"Activity completion is not available: {exc.moodle_message}.")
+            try:
+                status = self.course_completion(course_id, uid)
+            except MoodleError as exc:
+                if exc.errorcode not in _NO_COMPLETION:
+                    raise
+                status = {}
+                notes.append(f"Course completion is not available: {exc.moodle_message}.")
+            return (tuple(_completion(s, activities, idnumbers) for s in statuses
+                          if isinstance(s.get("cmid"), int)),
+                    _course_completion(status), notes)
+
+        total, done = len(learners), 0
+        if progress:
+            progress(0, total)
+        first_error: MoodleError | None = None
+        failed = 0
+        with ThreadPoolExecutor(max_workers=self.workers,
+                                thread_name_prefix="moodle-completion") as pool:
+            futures = {pool.submit(one, uid): uid for uid in learners}
+            for future in as_completed(futures):
+                try:
+                    acts, course, notes = future.result()
+                except _Skipped:
+                    failed += 1
+                    continue
+                except MoodleError as exc:
+                    stop.set()
+                    failed += 1
+                    first_error = first_error or exc
+                    continue
+                out[futures[future]] = (acts, course)
+                warnings.extend(notes)
+                done += 1
+                if progress:
+                    progress(done, total)
+        if first_error is not None:
+            errors.append(f"Completion of {failed} of {total} learner(s) was not read: {first_error}")
+        return out
+
+
+class _Skipped(Exception):
+    """A per-learner call not made because another one already failed."""
+
+
+class MoodleCourseSource:
+    """One course through the connector, behind the :class:`FactSource` interface."""
+
+    name = MOODLE
+
+    def __init__(self, connector: MoodleConnector, course_id: int | str) -> None:
+        self.connector = connector
+        self.course_id = course_id
+
+    def read(self, progress: ProgressCallback | None = None) -> CourseFacts:
+        return self.connector.read_course(self.course_id, progress)
+
+
+# ---------------------------------------------------------------------- errors
+def moodle_error(function: str, body: Mapping[str, Any]) -> MoodleError:
+    """Turn Moodle's ``{exception, errorcode, message}`` into an error an admin can act on."""
+    code = str(body.get("errorcode") or "")
+    exception = str(body.get("exception") or "")
+    message = str(body.get("message") or "").strip()
+    debuginfo = str(body.get("debuginfo") or "").strip() or None
+    fields: dict[str, Any] = {"function": function, "errorcode": code, "exception": exception,
+                              "moodle_message": message, "debuginfo": debuginfo}
+    said = f"Moodle refused {function}: \"{message}\" ({code})"
+
+    if code == "invalidtoken":
+        return MoodleError(
+            f"{said}. The connector's web-service token is unknown to Moodle (deleted, expired "
+            "or mistyped). Create a token under Site administration > Server > Web services > "
+            f"Manage tokens for the connector user and the service '{SERVICE_NAME}', then save it "
+            "in the connector settings.", **fields)
+
+    capability = _missing_capability(function, code, message, debuginfo)
+    if code == "accessexception":
+        if capability:
+            return MoodleError(f"{said}. {_add_capability(capability)}",
+                               capability=capability, **fields)
+        return MoodleError(
+            f"{said}. Add the function {function} to the external service '{SERVICE_NAME}' "
+            "(Site administration > Server > Web services > External services > Functions); "
+            "also check that the connector user is an authorised user of that service, that "
+            "the token belongs to that service, and that the connector's role has "
+            f"webservice/rest:use. See {SETUP_DOC}.", **fields)
+    if capability:
+        return MoodleError(f"{said}. {_add_capability(capability)}", capability=capability, **fields)
+    if code == "invalidrecord" and "external_functions" in message:
+        return MoodleError(f"{said}. This Moodle has no web-service function {function}; "
+                           "it needs Moodle 4.x or later.", **fields)
+    if code == "invalidrecord":
+        return MoodleError(f"{said}. A record the call names does not exist (check the course "
+                           "id the connector uses).", **fields)
+    if code == "invalidparameter":
+        detail = f" ({debuginfo})" if debuginfo else ""
+        return MoodleError(f"{said}{detail}. The parameters sent do not fit this Moodle's "
+                           "function; check the course id, or report it as a bug.", **fields)
+    return MoodleError(f"{said}.", **fields)
+
+
+def _missing_capability(function: str, code: str, message: str, debuginfo: str | None) -> str | None:
+    if debuginfo:
+        found = re.search(r"missing capability: ([a-z]+/[a-z0-9_]+:[a-z0-9_]+)", debuginfo)
+        if found:
+            return found.group(1)
+    if code == "nopermissions":
+        label = re.search(r"\(([^()]+)\)\.?$", message)
+        if label and label.group(1) in _CAPABILITY_BY_LABEL:
+            return _CAPABILITY_BY_LABEL[label.group(1)]
+        return _CAPABILITY_BY_FUNCTION.get(function)
+    if code == "cannotviewreport" and function == "core_completion_get_activities_completion_status":
+        return "report/progress:view"
+    return _CAPABILITY_BY_CODE.get(code)
+
+
+def _add_capability(capability: str) -> str:
+    return (f"Give the connector's role the capability {capability} (Site administration > "
+            "Users > Permissions > Define roles > the connector's role > Allow), and keep the "
+            f"role assigned to the connector user at system level. See {SETUP_DOC}.")
+
+
+# ---------------------------------------------------------------------- mapping
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def from_unix(value: Any) -> datetime | None:
+    """Moodle's Unix times; 0 and null mean "never"."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _activity_aliases(activity: Activity) -> tuple[str, ...]:
+    if activity.modname and activity.instance is not None:
+        return (f"moodle:{activity.modname}:{activity.instance}",)
+    return ()
+
+
+def _read_grades(report: list[dict[str, Any]], grades: dict[str, list[GradeFact]],
+                 seen: dict[str, ItemSeen], idnumbers: dict[int, str]) -> int:
+    """Fill ``grades`` (by user), ``seen`` and ``idnumbers``; return how many were hidden."""
+    hidden = 0
+    for user in report:
+        if not isinstance(user.get("userid"), int):
+            continue
+        uid = str(user["userid"])
+        for gi in user.get("gradeitems") or []:
+            if not isinstance(gi, dict) or not isinstance(gi.get("id"), int):
+                continue
+            item_id = f"moodle:gradeitem:{gi['id']}"
+            is_total = gi.get("itemtype") == "course"
+            label = _text(gi.get("itemname")) or ("Course total" if is_total else None)
+            tag = _text(gi.get("idnumber"))
+            cmid = gi.get("cmid") if isinstance(gi.get("cmid"), int) else None
+            aliases: tuple[str, ...] = ()
+            if cmid is not None:
+                aliases = (f"moodle:cm:{cmid}",)
+                if tag:
+                    idnumbers[cmid] = tag
+            elif is_total:
+                aliases = ("moodle:course-total",)
+            minimum = _number(gi.get("grademin")) or 0.0
+            maximum = _number(gi.get("grademax"))
+            if item_id not in seen:
+                seen[item_id] = ItemSeen(
+                    item_id=item_id, label=label, tag=tag, kind="grade", source=MOODLE,
+                    # The course total's maximum differs per learner: no single value.
+                    score_maximum=None if is_total else maximum, aliases=aliases)
+            score = _number(gi.get("graderaw"))
+            if score is None or maximum is None or maximum <= minimum:
+                continue
+            if gi.get("gradeishidden") or gi.get("gradehiddenbydate"):
+                hidden += 1
+                continue
+            grades.setdefault(uid, []).append(GradeFact(
+                item_id=item_id, score=score, maximum=maximum, minimum=minimum,
+                time=from_unix(gi.get("gradedategraded")) or from_unix(gi.get("gradedatesubmitted")),
+                label=label, tag=tag, aliases=aliases, source=MOODLE))
+    return hidden
+
+
+def _completion(status: dict[str, Any], activities: dict[int, Activity],
+                idnumbers: dict[int, str]) -> ActivityCompletion:
+    cmid = status["cmid"]
+    activity = activities.get(cmid)
+    state = status.get("state")
+    aliases: tuple[str, ...] = ()
+    modname, instance = status.get("modname"), status.get("instance")
+    if isinstance(modname, str) and isinstance(instance, int):
+        aliases = (f"moodle:{modname}:{instance}",)
+    return ActivityCompletion(
+        activity_id=f"moodle:cm:{cmid}",
+        state=CompletionState.from_moodle(state if isinstance(state, int) else 0),
+        time=from_unix(status.get("timecompleted")),
+        label=(activity.name or None) if activity else None,
+        tag=idnumbers.get(cmid),
+        aliases=aliases,
+        source=MOODLE,
+    )
+
+
+def _course_completion(status: dict[str, Any]) -> CourseCompletion | None:
+    if status.get("completed") is not True:
+        return None
+    # The answer has no course-level time: the course completes when its criteria do,
+    # the last of them for "all" (aggregation 1), the first for "any" (2).
+    times = [t for t in (from_unix(c.get("timecompleted")) for c in status.get("completions") or []
+                         if isinstance(c, dict) and c.get("complete")) if t]
+    if not times:
+        return CourseCompletion(time=None, source=MOODLE)
+    return CourseCompletion(time=min(times) if status.get("aggregation") == 2 else max(times),
+                            source=MOODLE)
