@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_badges.extensions import db
@@ -10,19 +10,13 @@ from lti_badges.lti import keys
 from lti_badges.lti.roles import AWARD, DESIGN, LEARN, VIEW_COURSE
 from lti_badges.lti.tool_config import DbRegistration
 from lti_badges.models import Course, Membership, Person
-from lti_badges.web.auth import course_access, csrf_token
+from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
+from lti_badges.web.urls import lurl
 
 bp = Blueprint("course", __name__, url_prefix="/course/<int:course_id>")
 
 LANGUAGES = ("en", "fr")
-
-
-@bp.context_processor
-def _launch_context() -> dict[str, object]:
-    token = g.get("launch_token")
-    return {"launch": g.get("launch"), "lt": token,
-            "csrf_token": csrf_token(token) if token else ""}
 
 
 def _course(course_id: int) -> Course:
@@ -35,6 +29,13 @@ def _course(course_id: int) -> Course:
 @bp.get("/")
 @course_access(DESIGN, AWARD, VIEW_COURSE, LEARN)
 def home(course_id: int) -> Response:
+    """Where a launch lands: the studio for staff, the learner's page for learners."""
+    launch = g.launch
+    views = current_app.view_functions
+    if (launch.can(DESIGN) or launch.can(VIEW_COURSE)) and "studio.index" in views:
+        return redirect(lurl("studio.index", course_id=course_id))
+    if launch.can(LEARN) and "learner.index" in views:
+        return redirect(lurl("learner.index", course_id=course_id))
     course = _course(course_id)
     members = db.session.scalar(
         db.select(db.func.count()).select_from(Membership).filter_by(course_id=course_id))
