@@ -1,0 +1,17 @@
+"""The benchmark script runs (a very short run; no timing assertion)."""
+
+from __future__ import annotations
+
+import io
+
+from tests.bench import bench_issuing
+
+
+def test_benchmark_script_runs():
+    out = io.StringIO()
+    rates = bench_issuing.main(["--seconds", "0.04", "--rounds", "2"], out=out)
+    assert set(rates) == {"ed25519", "vc_jwt", "vc_jwt_baked", "di_pyld", "di_fast"}
+    assert all(r > 0 for r in rates.values())
+    report = out.getvalue()
+    assert "byte-identical to pyld's on this shape: yes" in report
+    assert "fast vs pyld" in report and "Ed25519 floor" in report
