@@ -78,7 +78,21 @@ def lti_source(course: Course) -> FactSource | None:
                      ags_scopes=services.get("ags_scopes"))
 
 
-SOURCE_FACTORIES: list[Callable[[Course], FactSource | None]] = [lti_source]
+def moodle_source(course: Course) -> FactSource | None:
+    """The Moodle Web Services connector, when the platform's admin configured one."""
+    from lti_badges.crypto import fernet
+    from lti_badges.models import MoodleConnector as ConnectorRow
+    from lti_badges.sources.moodle import MoodleConnector
+
+    row = db.session.scalar(db.select(ConnectorRow).filter_by(platform_id=course.platform_id))
+    if row is None:
+        return None
+    token = fernet(current_app.config["SECRET_KEY"], "moodle-token").decrypt(
+        row.token_encrypted.encode()).decode()
+    return MoodleConnector(row.url, token, _policy()).source(course.context_id)
+
+
+SOURCE_FACTORIES: list[Callable[[Course], FactSource | None]] = [lti_source, moodle_source]
 
 
 def sources_for(course: Course) -> list[FactSource]:

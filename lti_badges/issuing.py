@@ -222,13 +222,26 @@ def generated_image(text: str, colour: str = "blue", template: str = "circle") -
 # -- issuers and badges ----------------------------------------------------------------
 
 
+_CONTROL = {c for c in range(32) if c not in (9, 10, 13)} | {127}
+
+
+def _clean_text(value: str, label: str) -> str:
+    """Refuse control characters: they have no place in a badge, and RDFC-1.0 escapes them
+    differently across implementations (pyld vs jsonld.js), so a signed credential holding
+    one would fail other verifiers."""
+    bad = sorted({f"U+{ord(c):04X}" for c in value if ord(c) in _CONTROL})
+    if bad:
+        raise IssuingError(f"{label} contains control characters ({', '.join(bad)}); remove them.")
+    return value
+
+
 def _require(value: str | None, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
         raise IssuingError(f"{label} is required.")
     if len(value) > limit:
         raise IssuingError(f"{label} is longer than {limit} characters.")
-    return value
+    return _clean_text(value, label)
 
 
 def _check_url(value: str, label: str) -> str:
@@ -316,7 +329,7 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_text: str
         criteria_url=_check_url(criteria_url, "The criteria URL") if criteria_url else None,
         image=image or generated_image(name), rule=rule,
         expires_after_days=expires_after_days, expires_on=expires_on,
-        tags=[t.strip() for t in (tags or []) if t and t.strip()][:30],
+        tags=[_clean_text(t.strip(), "A tag") for t in (tags or []) if t and t.strip()][:30],
         alignments=_alignments(alignments), language=language, version=version,
         repeatable=repeatable,
     )
@@ -381,6 +394,10 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
         raise IssuingError("This badge is archived and can no longer be awarded.")
     email = _check_email(email) if email else (person.email if person else None)
     name = (name or (person.display_name if person else None) or "").strip()[:255] or None
+    if name:
+        name = "".join(c for c in name if ord(c) not in _CONTROL)  # from the LMS: clean, not refuse
+    if narrative:
+        _clean_text(narrative, "The narrative")
     if not email and person is None:
         raise IssuingError("An award needs the recipient's email address.")
     if evidence_url:

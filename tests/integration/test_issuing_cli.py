@@ -147,3 +147,15 @@ def test_unknown_documents_are_404_not_500(client):
                  "/ob/issuers/nope/did.json", "/ob/issuers/nope/keys/k"):
         resp = client.get(path)
         assert resp.status_code == 404, path
+
+
+def test_control_characters_are_refused_before_signing(runner, app):
+    """pyld and jsonld.js escape control characters differently in RDFC-1.0: a credential
+    holding one would not verify elsewhere, so the text is refused up front."""
+    issuer = _issuer(runner)
+    result = runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name",
+                                 "Quiz\x08", "--description", "d", "--criteria-text", "c"])
+    assert result.exit_code != 0 and "control characters (U+0008)" in result.output
+    ok = runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "Quiz",
+                             "--description", "line one\nline two\ttab", "--criteria-text", "c"])
+    assert ok.exit_code == 0, ok.output
