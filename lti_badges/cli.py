@@ -94,6 +94,11 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
         Scheduler(app, minutes).start()
         click.echo(f"  Courses are re-checked every {minutes} minutes (in-process).")
+    outbox = int(app.config.get("OUTBOX_INTERVAL_SECONDS") or 0)
+    if outbox and not app.config.get("BROKER_URL"):
+        from lti_badges.jobs import OutboxWorker
+
+        OutboxWorker(app, outbox).start()
     serve(app, host=host, port=port, threads=threads, ident="lti-badges")
 
 

@@ -32,6 +32,12 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_MAX_RESPONSE_BYTES": 2 * 1024 * 1024,
     "SYNC_INTERVAL_MINUTES": 60,  # 0: no scheduled syncs
     "SYNC_ON_LAUNCH": 1,  # a learner's launch queues a sync for that learner
+    "BACKPACK_HTTP_TIMEOUT_SECONDS": 10,
+    "BACKPACK_MAX_ATTEMPTS": 6,
+    "BACKPACK_BACKOFF_BASE_SECONDS": 60,
+    "BACKPACK_BACKOFF_MAX_SECONDS": 6 * 3600,
+    "BACKPACK_LEASE_SECONDS": 120,
+    "OUTBOX_INTERVAL_SECONDS": 30,  # in-process outbox worker; 0 to leave it to Celery beat
 }
 
 # Keys read from the environment as LTI_BADGES_<KEY>; DATABASE_URL also plain.

@@ -31,7 +31,14 @@ def _sync_all_task() -> dict[str, Any]:
     return {"queued": [run.id for run in enqueue_all("schedule")]}
 
 
-TASKS: dict[str, Callable[..., Any]] = {"sync_course": _sync_task, "sync_all": _sync_all_task}
+def _outbox_task() -> dict[str, Any]:
+    from lti_badges.backpack.service import process_outbox
+
+    return process_outbox()
+
+
+TASKS: dict[str, Callable[..., Any]] = {"sync_course": _sync_task, "sync_all": _sync_all_task,
+                                        "process_outbox": _outbox_task}
 
 
 def _mark_failed(run_id: int | None, exc: BaseException) -> None:
@@ -91,10 +98,14 @@ def make_celery(app: Flask, broker_url: str) -> Any:
             return run_task(app, _name, kwargs)
 
         celery.task(name=f"lti_badges.{name}")(task)
+    schedule: dict[str, Any] = {}
     interval = int(app.config.get("SYNC_INTERVAL_MINUTES") or 0)
     if interval:
-        celery.conf.beat_schedule = {"sync-all": {"task": "lti_badges.sync_all",
-                                                  "schedule": interval * 60.0}}
+        schedule["sync-all"] = {"task": "lti_badges.sync_all", "schedule": interval * 60.0}
+    outbox = int(app.config.get("OUTBOX_INTERVAL_SECONDS") or 0)
+    if outbox:
+        schedule["outbox"] = {"task": "lti_badges.process_outbox", "schedule": float(outbox)}
+    celery.conf.beat_schedule = schedule
     return celery
 
 
@@ -134,6 +145,11 @@ def enqueue_all(trigger: str = "schedule") -> list[Any]:
     return [enqueue_sync(cid, trigger) for cid in ids]
 
 
+def kick_outbox() -> None:
+    """Try due backpack pushes now (a push queued by a learner should not wait a cycle)."""
+    backend().submit("process_outbox")
+
+
 class Scheduler(threading.Thread):
     """The in-process schedule: every ``SYNC_INTERVAL_MINUTES``, queue every active course."""
 
@@ -149,3 +165,20 @@ class Scheduler(threading.Thread):
                     enqueue_all("schedule")
                 except Exception:
                     log.exception("scheduled sync failed to start")
+
+
+class OutboxWorker(threading.Thread):
+    """The in-process outbox: every ``OUTBOX_INTERVAL_SECONDS``, push what is due. Rows are
+    claimed with a lease in the database, so this may run beside Celery workers safely."""
+
+    def __init__(self, app: Flask, seconds: int):
+        super().__init__(daemon=True, name="lti-badges-outbox")
+        self.app, self.seconds = app, seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.seconds):
+            try:
+                run_task(self.app, "process_outbox", {})
+            except Exception:
+                log.exception("outbox round failed")

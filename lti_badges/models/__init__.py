@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from lti_badges.models.backpack import BackpackConnection, BackpackPush
 from lti_badges.models.connector import MoodleConnector
 from lti_badges.models.course import Course, LaunchSession, Membership, Person
 from lti_badges.models.issuing import (
@@ -17,6 +18,8 @@ from lti_badges.models.sync import LaunchEvent, SyncRun
 
 __all__ = [
     "Award",
+    "BackpackConnection",
+    "BackpackPush",
     "Badge",
     "Course",
     "Deployment",
