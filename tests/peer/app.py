@@ -253,6 +253,18 @@ def create_app(peer: PlatformPeer) -> Flask:
     def jwks() -> Response:
         return flask.jsonify(peer.keys.jwks())
 
+    @app.get("/lms/<hint>")
+    def lms_page(hint: str) -> Response:
+        # What Moodle shows for "embed": the tool in an iframe inside the course page.
+        if hint not in peer.pending_launches:
+            return _text(404, "no such launch")
+        src = html.escape(f"/launch/{hint}")
+        return Response(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Course — LMS</title>"
+            "</head><body><header><h1>LMS course page</h1></header><main>"
+            f'<iframe id="tool" title="Badges" src="{src}" width="1000" height="800" '
+            'allow="clipboard-write"></iframe></main></body></html>', mimetype="text/html")
+
     @app.get("/launch/<hint>")
     def launch_start(hint: str) -> Response:
         pending = peer.pending_launches.get(hint)

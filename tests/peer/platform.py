@@ -471,9 +471,8 @@ class PlatformPeer:
                 raise RuntimeError("no tool registered on the peer")
             return list(self.tools.values())[-1]  # the most recently registered
 
-    def launch(
+    def prepare_launch(
         self,
-        browser: requests.Session,
         user_id: str,
         context_id: str | None = None,
         resource_link_id: str | None = None,
@@ -488,16 +487,9 @@ class PlatformPeer:
         roles: list[str] | None = None,
         target_link_uri: str | None = None,
         document_target: str = "iframe",
-    ) -> requests.Response:
-        """Play a user's launch end to end over HTTP and return the tool's final response.
-
-        Third-party initiated login (form POST or GET) → the tool's redirect (302 or an
-        HTML page that moves on) → the peer's strict auth endpoint → the auto-submitted
-        id_token form to the redirect_uri. If the peer's auth endpoint refuses, its 400 is
-        returned; if the tool's login answer does not lead to the peer, that answer is.
-        ``client_id`` defaults to the most recently registered tool, ``deployment_id`` to
-        its first deployment, ``roles`` to the enrolment's (plus the user's extra roles).
-        """
+    ) -> str:
+        """Prepare a launch and return its hint: a real browser (Playwright) then opens
+        ``start_url(hint)`` or ``lms_page_url(hint)``; ``launch`` plays it with requests."""
         if message_type not in ("LtiResourceLinkRequest", "LtiDeepLinkingRequest"):
             raise ValueError(f"unsupported message type {message_type!r}")
         if login_method not in ("POST", "GET"):
@@ -552,6 +544,40 @@ class PlatformPeer:
         with self.lock:
             self.pending_launches[hint] = pending
 
+        return hint
+
+    def launch(
+        self,
+        browser: requests.Session,
+        user_id: str,
+        context_id: str | None = None,
+        resource_link_id: str | None = None,
+        *,
+        client_id: str | None = None,
+        deployment_id: str | None = None,
+        message_type: str = "LtiResourceLinkRequest",
+        locale: str = "en",
+        tamper: dict[str, Any] | None = None,
+        extra_claims: dict[str, Any] | None = None,
+        login_method: str = "POST",
+        roles: list[str] | None = None,
+        target_link_uri: str | None = None,
+        document_target: str = "iframe",
+    ) -> requests.Response:
+        """Play a user's launch end to end over HTTP and return the tool's final response.
+
+        Third-party initiated login (form POST or GET) → the tool's redirect (302 or an
+        HTML page that moves on) → the peer's strict auth endpoint → the auto-submitted
+        id_token form to the redirect_uri. If the peer's auth endpoint refuses, its 400 is
+        returned; if the tool's login answer does not lead to the peer, that answer is.
+        ``client_id`` defaults to the most recently registered tool, ``deployment_id`` to
+        its first deployment, ``roles`` to the enrolment's (plus the user's extra roles).
+        """
+        hint = self.prepare_launch(
+            user_id, context_id, resource_link_id, client_id=client_id,
+            deployment_id=deployment_id, message_type=message_type, locale=locale, tamper=tamper,
+            extra_claims=extra_claims, login_method=login_method, roles=roles,
+            target_link_uri=target_link_uri, document_target=document_target)
         # The LMS page that starts the launch: signs the user in on the peer (a session
         # cookie the auth endpoint checks) and sends the initiation to the tool.
         start = browser.get(self.url(f"/launch/{hint}"), allow_redirects=False, timeout=30)
@@ -563,6 +589,14 @@ class PlatformPeer:
             return auth_resp
         form = forms[0]
         return browser.post(form.action, data=form.fields, allow_redirects=True, timeout=30)
+
+    def start_url(self, hint: str) -> str:
+        """The LMS page that starts a prepared launch (the browser goes here)."""
+        return self.url(f"/launch/{hint}")
+
+    def lms_page_url(self, hint: str) -> str:
+        """An LMS course page embedding the prepared launch in an iframe, as Moodle does."""
+        return self.url(f"/lms/{hint}")
 
     def follow(self, browser: requests.Session, resp: requests.Response) -> requests.Response:
         """Let the browser move on by itself from ``resp`` (auto-submitting forms, JS or meta
