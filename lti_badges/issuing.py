@@ -164,12 +164,25 @@ def _active_key(issuer: Issuer, kind: str) -> IssuerKey:
     return key
 
 
+_KEY_CACHE: dict[tuple[str, str], Any] = {}
+
+
 def _private(key: IssuerKey) -> ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+    # Decrypting a PEM runs a deliberately slow KDF; a sync issuing thousands of awards
+    # must not pay it each time. Keyed by the encrypted PEM itself, so rotation is safe.
+    cache_key = (hashlib.sha256(key.private_pem.encode()).hexdigest(), _secret())
+    cached = _KEY_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
     try:
-        return okeys.private_key_from_pem(key.private_pem, passphrase(_secret(), "issuer-keys"))
+        private = okeys.private_key_from_pem(key.private_pem, passphrase(_secret(), "issuer-keys"))
     except (ValueError, TypeError) as exc:
         raise IssuingError("The issuer's signing key cannot be decrypted: the application "
                            "secret changed since it was made.", 500, "key_unreadable") from exc
+    if len(_KEY_CACHE) > 256:
+        _KEY_CACHE.clear()
+    _KEY_CACHE[cache_key] = private
+    return private
 
 
 def rotate_issuer_keys(issuer: Issuer) -> list[IssuerKey]:
@@ -428,11 +441,12 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
                           **({"narrative": narrative} if narrative else {})},
                 source=source, awarded_by=awarded_by, status_list=sl, status_index=index,
                 assertion={}, credential={}, credential_jwt="")
+    savepoint = db.session.begin_nested()  # a twin from another worker undoes only this award
     db.session.add(row)
     try:
         db.session.flush()  # public_id is set now; a concurrent twin fails here
     except IntegrityError as exc:
-        db.session.rollback()
+        savepoint.rollback()
         twin = db.session.scalar(db.select(Award).filter_by(
             badge_id=badge.id, identity_key=identity_key, award_key="once"))
         if twin is not None:
@@ -468,11 +482,12 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
         row.credential = proofs.sign_data_integrity(
             credential, _private(ed_key), verification_method(issuer, ed_key), context_loader())
     except Exception as exc:  # TermExpansionError, ProofError: refuse rather than half-issue
-        db.session.rollback()
+        savepoint.rollback()
         raise IssuingError(f"The credential could not be signed: {exc}", 400,
                            "unsignable") from exc
     row.credential_jwt = proofs.sign_vc_jwt(credential, _private(ed_key),
                                             verification_method(issuer, ed_key))
+    savepoint.commit()
     if commit:
         try:
             db.session.commit()

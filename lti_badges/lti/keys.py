@@ -35,6 +35,9 @@ class SigningKey:
     public_pem: str
 
 
+_DECRYPTED: dict[tuple[str, str], SigningKey] = {}
+
+
 def _passphrase(secret: str) -> bytes:
     return passphrase(secret, "tool-keys")
 
@@ -83,6 +86,9 @@ def active_signing_key(secret: str) -> SigningKey:
     )
     if key is None:
         raise KeyError_("The tool has no signing key yet: run `lti-badges init`.")
+    cached = _DECRYPTED.get((key.kid, secret))
+    if cached is not None:
+        return cached
     try:
         private = serialization.load_pem_private_key(key.private_pem.encode(), _passphrase(secret))
     except (ValueError, TypeError) as exc:
@@ -96,7 +102,9 @@ def active_signing_key(secret: str) -> SigningKey:
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
-    return SigningKey(kid=key.kid, private_pem=private_pem, public_pem=public_pem)
+    signing = SigningKey(kid=key.kid, private_pem=private_pem, public_pem=public_pem)
+    _DECRYPTED[(key.kid, secret)] = signing  # the KDF is slow on purpose; pay it once
+    return signing
 
 
 def public_jwks() -> dict[str, list[dict[str, Any]]]:
