@@ -49,7 +49,9 @@ class SyncResult:
     course_id: int
     run_id: int
     status: str
-    awarded: list[Award] = field(default_factory=list)
+    # Award objects of the CLI contract (summaries, not ORM rows: a large first sync must
+    # not keep ten thousand signed credentials in memory).
+    awarded: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     unchanged: bool = False
     # Seconds per phase: fetch, roster, evaluate, issue (the benchmark reports them).
@@ -58,7 +60,7 @@ class SyncResult:
     def to_json(self) -> dict[str, Any]:
         """The CLI contract: {"course", "awarded": [award objects], "errors": [...]}."""
         return {"course": self.course_id, "status": self.status, "run": self.run_id,
-                "awarded": [issuing.award_summary(a) for a in self.awarded],
+                "awarded": list(self.awarded),
                 "errors": self.errors, "unchanged": self.unchanged}
 
 
@@ -329,52 +331,78 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
                 if only_person_sub is None or m.user_id == only_person_sub]
     extra = _tool_facts(course, {m.user_id: people[m.user_id] for m in learners})
     now = datetime.now(UTC)
-    ordered = _order_by_prerequisites(list(badges))
+    ordered = _order_by_prerequisites([b for b in badges if b.rule])
     rules = {b.id: criteria.parse(b.rule) for b in ordered}  # parse once, evaluate many
+    badge_ids = {b.public_id: b.id for b in ordered}
+    person_ids = {sub: p.id for sub, p in people.items()}
     held_ids = {(badge_id, person_id) for badge_id, person_id in db.session.execute(
         db.select(Award.badge_id, Award.person_id).where(
             Award.badge_id.in_([b.id for b in ordered]), Award.person_id.is_not(None)))}
     run.phase, run.done, run.total = "evaluating", 0, len(learners) * max(1, len(ordered))
     db.session.commit()
-    evaluate_s = issue_s = 0.0
-    for n, member in enumerate(learners, start=1):
-        person = people[member.user_id]
-        launches, held = extra[person.id]
-        learner_facts = _with_tool_facts(facts.facts_for(member.user_id), launches, held)
-        for badge in ordered:
-            clock = time.perf_counter()
-            outcome = criteria.evaluate(rules[badge.id], learner_facts, now,
-                                        badge_id=badge.public_id)
-            evaluate_s += time.perf_counter() - clock
-            # Held already, or revoked: never re-issued by a sync.
-            if not outcome.met or (badge.id, person.id) in held_ids:
-                continue
-            clock = time.perf_counter()
-            evidence = {"rule": badge.rule, "result": outcome.to_json(),
-                        "summary": criteria.explain(rules[badge.id], outcome, "en"),
-                        "summary_fr": criteria.explain(rules[badge.id], outcome, "fr"),
-                        "evaluated_at": now.isoformat(), "run": run.id}
-            try:
-                award = issuing.award(badge, person=person, evidence=evidence, source="rule",
-                                      awarded_by=f"sync:{run.id}", commit=False)
-            except issuing.AlreadyAwarded:
-                continue  # another worker was faster: exactly once all the same
-            except issuing.IssuingError as exc:
-                result.errors.append({"badge": badge.public_id, "person": member.user_id,
-                                      "error": exc.message})
-                continue
-            finally:
-                issue_s += time.perf_counter() - clock
-            result.awarded.append(award)
-            held_ids.add((badge.id, person.id))
-            # The new badge is a fact for the badges after it in this run.
-            learner_facts = replace(learner_facts, badges=(*learner_facts.badges, BadgeHeld(
-                badge_id=badge.public_id, time=now)))
-        run.done = n * len(ordered)
-        if n % 50 == 0 or n == len(learners):
-            clock = time.perf_counter()
-            db.session.commit()  # awards in batches; progress for the teacher's page
-            issue_s += time.perf_counter() - clock
+    clocks = {"evaluate": 0.0, "issue": 0.0}
+
+    def award_batch(batch: list[Member], safe: bool) -> list[dict[str, Any]]:
+        """Evaluate and issue for a batch of learners in one transaction. ``safe``: a
+        savepoint and a check per award (after a batch lost a race with another worker)."""
+        slots = None if safe else issuing.StatusSlots()
+        done: list[dict[str, Any]] = []
+        for member in batch:
+            person = people[member.user_id]
+            launches, held = extra[person.id]
+            learner_facts = _with_tool_facts(facts.facts_for(member.user_id), launches, held)
+            for badge in ordered:
+                clock = time.perf_counter()
+                outcome = criteria.evaluate(rules[badge.id], learner_facts, now,
+                                            badge_id=badge.public_id)
+                clocks["evaluate"] += time.perf_counter() - clock
+                # Held already, or revoked: never re-issued by a sync.
+                if not outcome.met or (badge.id, person.id) in held_ids:
+                    continue
+                clock = time.perf_counter()
+                evidence = {"rule": badge.rule, "result": outcome.to_json(),
+                            "summary": criteria.explain(rules[badge.id], outcome, "en"),
+                            "summary_fr": criteria.explain(rules[badge.id], outcome, "fr"),
+                            "evaluated_at": now.isoformat(), "run": run.id}
+                try:
+                    award = issuing.award(badge, person=person, evidence=evidence,
+                                          source="rule", awarded_by=f"sync:{run.id}",
+                                          commit=False, slots=slots, known_new=not safe)
+                    done.append(issuing.award_summary(award))
+                    # The new badge is a fact for the badges after it in this run.
+                    learner_facts = replace(learner_facts, badges=(
+                        *learner_facts.badges, BadgeHeld(badge_id=badge.public_id, time=now)))
+                except issuing.AlreadyAwarded:
+                    pass  # another worker was faster: exactly once all the same
+                except issuing.IssuingError as exc:
+                    result.errors.append({"badge": badge.public_id, "person": member.user_id,
+                                          "error": exc.message})
+                finally:
+                    clocks["issue"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        db.session.commit()
+        clocks["issue"] += time.perf_counter() - clock
+        return done
+
+    batch_size = 50
+    for start in range(0, len(learners), batch_size):
+        batch = learners[start:start + batch_size]
+        try:
+            awarded = award_batch(batch, safe=False)
+        except IntegrityError:
+            # Another worker awarded someone of this batch meanwhile: redo it carefully.
+            db.session.rollback()
+            held_ids |= {(badge_id, person_id) for badge_id, person_id in db.session.execute(
+                db.select(Award.badge_id, Award.person_id).where(
+                    Award.badge_id.in_([b.id for b in ordered]),
+                    Award.person_id.in_([people[m.user_id].id for m in batch])))}
+            awarded = award_batch(batch, safe=True)
+        result.awarded.extend(awarded)
+        for summary in awarded:
+            held_ids.add((badge_ids[summary["badge"]], person_ids[summary["person_sub"]]))
+        run.done = min(len(learners), start + batch_size) * len(ordered)
+        db.session.commit()
+    evaluate_s, issue_s = clocks["evaluate"], clocks["issue"]
     result.timings["evaluate"], result.timings["issue"] = evaluate_s, issue_s
     run.status, run.phase, run.finished_at = "done", "finished", utcnow()
     run.awarded = len(result.awarded)

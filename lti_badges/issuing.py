@@ -42,6 +42,7 @@ from lti_badges.models import (
     StatusList,
 )
 from lti_badges.models._time import utcnow
+from lti_badges.models.issuing import public_id
 from lti_badges.openbadges import baking, images, ob2, ob3, proofs, status_list
 from lti_badges.openbadges import keys as okeys
 from lti_badges.openbadges.contexts import ContextLoader, loader_from_config
@@ -354,6 +355,25 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_text: str
 # -- awards ------------------------------------------------------------------------------
 
 
+class StatusSlots:
+    """Hands out status-list indices within one transaction without a query per award: the
+    list row is locked (FOR UPDATE) at first use and counted in memory until commit. Make a
+    new one after each commit."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, StatusList] = {}
+
+    def take(self, issuer: Issuer) -> tuple[StatusList, int]:
+        current = self._lists.get(issuer.id)
+        if current is None or current.next_index >= current.size:
+            current, index = _status_slot(issuer)
+            self._lists[issuer.id] = current
+            return current, index
+        index = current.next_index
+        current.next_index = index + 1
+        return current, index
+
+
 def _status_slot(issuer: Issuer) -> tuple[StatusList, int]:
     query = (db.select(StatusList).filter_by(issuer_id=issuer.id, purpose="revocation")
              .order_by(StatusList.id.desc()).with_for_update())
@@ -398,10 +418,15 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
           person: Person | None = None, evidence: dict[str, Any] | None = None,
           evidence_url: str | None = None, narrative: str | None = None,
           source: str = "manual", awarded_by: str | None = None,
-          issued_on: datetime | None = None, commit: bool = True) -> Award:
+          issued_on: datetime | None = None, commit: bool = True,
+          slots: StatusSlots | None = None, known_new: bool = False) -> Award:
     """Issue ``badge``: OB 2.0 assertion + OB 3.0 credential, in one transaction.
 
     Raises AlreadyAwarded when the recipient holds it (and it is not repeatable).
+    Bulk issuing (a sync) passes ``slots`` and ``known_new=True`` (it checked the recipient
+    holds nothing) and ``commit=False``: no query, savepoint or flush per award; a twin
+    written meanwhile by another worker then fails the caller's batch commit, which the
+    caller retries award by award.
     """
     if badge.archived:
         raise IssuingError("This badge is archived and can no longer be awarded.")
@@ -417,10 +442,11 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
         _check_url(evidence_url, "The evidence URL")
     identity_key = (f"person:{person.id}" if person is not None
                     else "email:" + email.strip().lower())
-    existing = db.session.scalar(db.select(Award).filter_by(
-        badge_id=badge.id, identity_key=identity_key, award_key="once"))
-    if existing is not None and not badge.repeatable:
-        raise AlreadyAwarded(existing)
+    if not known_new:
+        existing = db.session.scalar(db.select(Award).filter_by(
+            badge_id=badge.id, identity_key=identity_key, award_key="once"))
+        if existing is not None and not badge.repeatable:
+            raise AlreadyAwarded(existing)
 
     issuer = badge.issuer
     issued = _aware(issued_on) if issued_on else utcnow_aware()
@@ -430,8 +456,8 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
     elif badge.expires_on:
         expires = _aware(badge.expires_on)
     salt = secrets.token_hex(8)
-    sl, index = _status_slot(issuer)
-    row = Award(badge=badge, person=person, identity_key=identity_key,
+    sl, index = slots.take(issuer) if slots is not None else _status_slot(issuer)
+    row = Award(public_id=public_id(), badge=badge, person=person, identity_key=identity_key,
                 award_key=secrets.token_hex(8) if badge.repeatable else "once",
                 recipient_email=email, recipient_name=name,
                 recipient_url=None if email else _recipient_url(person), salt=salt,
@@ -441,17 +467,18 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
                           **({"narrative": narrative} if narrative else {})},
                 source=source, awarded_by=awarded_by, status_list=sl, status_index=index,
                 assertion={}, credential={}, credential_jwt="")
-    savepoint = db.session.begin_nested()  # a twin from another worker undoes only this award
+    savepoint = None if known_new else db.session.begin_nested()  # a twin undoes only this
     db.session.add(row)
-    try:
-        db.session.flush()  # public_id is set now; a concurrent twin fails here
-    except IntegrityError as exc:
-        savepoint.rollback()
-        twin = db.session.scalar(db.select(Award).filter_by(
-            badge_id=badge.id, identity_key=identity_key, award_key="once"))
-        if twin is not None:
-            raise AlreadyAwarded(twin) from exc
-        raise
+    if savepoint is not None:
+        try:
+            db.session.flush()  # a concurrent twin fails here
+        except IntegrityError as exc:
+            savepoint.rollback()
+            twin = db.session.scalar(db.select(Award).filter_by(
+                badge_id=badge.id, identity_key=identity_key, award_key="once"))
+            if twin is not None:
+                raise AlreadyAwarded(twin) from exc
+            raise
 
     evidence_items = _evidence(row)
     rsa_key = _active_key(issuer, "rsa")
@@ -482,12 +509,16 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
         row.credential = proofs.sign_data_integrity(
             credential, _private(ed_key), verification_method(issuer, ed_key), context_loader())
     except Exception as exc:  # TermExpansionError, ProofError: refuse rather than half-issue
-        savepoint.rollback()
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            db.session.expunge(row)
         raise IssuingError(f"The credential could not be signed: {exc}", 400,
                            "unsignable") from exc
     row.credential_jwt = proofs.sign_vc_jwt(credential, _private(ed_key),
                                             verification_method(issuer, ed_key))
-    savepoint.commit()
+    if savepoint is not None:
+        savepoint.commit()
     if commit:
         try:
             db.session.commit()
@@ -533,6 +564,7 @@ def award_summary(row: Award) -> dict[str, Any]:
         "id": row.public_id,
         "badge": row.badge.public_id,
         "recipient": row.recipient_email or row.recipient_url,
+        "person_sub": row.person.sub if row.person is not None else None,
         "assertion_url": assertion_url(row),
         "credential_url": credential_url(row),
         "status": row.status(),

@@ -40,20 +40,55 @@ def _matches(fact: object, item: str, level: str, id_attr: str) -> bool:
     return getattr(fact, level, None) == item
 
 
+def _build_index(pool: tuple[Any, ...], id_attr: str) -> dict[str, dict[Any, list[Any]]]:
+    """level -> key -> facts (in pool order), equivalent to scanning with ``_matches``."""
+    index: dict[str, dict[Any, list[Any]]] = {level: {} for level in LEVELS}
+
+    def put(level: str, key: Any, fact: object) -> None:
+        try:
+            bucket = index[level].setdefault(key, [])
+        except TypeError:  # an unhashable value never equals a str ITEM
+            return
+        if not bucket or bucket[-1] is not fact:
+            bucket.append(fact)
+
+    for fact in pool:
+        try:
+            put("id", getattr(fact, id_attr, None), fact)
+            for alias in _aliases(fact):
+                put("id", alias, fact)
+            put("label", getattr(fact, "label", None), fact)
+            put("tag", getattr(fact, "tag", None), fact)
+        except Exception:  # noqa: S112 - a malformed fact is skipped, never fatal
+            continue
+    return index
+
+
+# Evaluating every badge of a course for one learner looks items up in the same facts
+# again and again: index them once per facts tuple (tuples are immutable). Bounded.
+_INDEX_CACHE: dict[tuple[int, str], tuple[tuple[Any, ...], dict[str, dict[Any, list[Any]]]]] = {}
+
+
 def lookup(facts: Iterable[object], item: str, id_attr: str) -> tuple[list[Any], str | None]:
     """The candidate facts for ``item`` and the level that matched (``None``: no match)."""
-    pool = items(facts)
+    pool = facts if isinstance(facts, tuple) else items(facts)
+    if not isinstance(pool, tuple):
+        pool = items(pool)
+    key = (id(pool), id_attr)
+    cached = _INDEX_CACHE.get(key)
+    if cached is None or cached[0] is not pool:
+        if len(_INDEX_CACHE) > 256:
+            _INDEX_CACHE.clear()
+        cached = (pool, _build_index(pool, id_attr))
+        _INDEX_CACHE[key] = cached
+    index = cached[1]
     for level in LEVELS:
-        found = []
-        for fact in pool:
-            try:
-                hit = _matches(fact, item, level, id_attr)
-            except Exception:  # a malformed fact is skipped, never fatal
-                hit = False
-            if hit:
-                found.append(fact)
+        try:
+            found = index[level].get(item)
+        except TypeError:
+            found = None
         if found:
-            return found, level
+            return list(found), level
     return [], None
 
 

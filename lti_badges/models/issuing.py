@@ -108,7 +108,8 @@ class Badge(db.Model):
     version: Mapped[str | None] = mapped_column(sa.String(40))
     expires_after_days: Mapped[int | None]
     expires_on: Mapped[datetime | None]
-    rule: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # none_as_null: "no rule" is SQL NULL, not JSON null, so `rule IS NOT NULL` means a rule.
+    rule: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     repeatable: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

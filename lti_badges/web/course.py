@@ -75,8 +75,8 @@ def people(course_id: int) -> Response:
 @bp.get("/me")
 @course_access(LEARN)
 def me(course_id: int) -> Response:
-    course = _course(course_id)
-    return Response(render_template("course/me.html", course=course, person=g.launch.person))
+    """The learner's badges live on the learner page; this older address leads there."""
+    return redirect(lurl("learner.index", course_id=course_id))
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])
