@@ -86,16 +86,12 @@ def lti_source(course: Course) -> FactSource | None:
 
 def moodle_source(course: Course) -> FactSource | None:
     """The Moodle Web Services connector, when the platform's admin configured one."""
-    from lti_badges.crypto import fernet
-    from lti_badges.models import MoodleConnector as ConnectorRow
-    from lti_badges.sources.moodle import MoodleConnector
+    from lti_badges.connectors import connector_for, decrypt_token, moodle_client
 
-    row = db.session.scalar(db.select(ConnectorRow).filter_by(platform_id=course.platform_id))
+    row = connector_for(course.platform_id)
     if row is None:
         return None
-    token = fernet(current_app.config["SECRET_KEY"], "moodle-token").decrypt(
-        row.token_encrypted.encode()).decode()
-    return MoodleConnector(row.url, token, _policy()).source(course.context_id)
+    return moodle_client(row.url, decrypt_token(row), interactive=False).source(course.context_id)
 
 
 SOURCE_FACTORIES: list[Callable[[Course], FactSource | None]] = [lti_source, moodle_source]
@@ -217,14 +213,19 @@ def _with_tool_facts(base: Facts, launches: list, held: list) -> Facts:
 
 
 def _fingerprint(facts: CourseFacts, badges: list[Badge], held: int) -> str:
-    doc = {
-        "roster": sorted((m.user_id, m.status, tuple(m.roles)) for m in facts.roster),
-        "facts": {uid: repr(f) for uid, f in sorted(facts.facts.items())},
-        "rules": [(b.public_id, json.dumps(b.rule, sort_keys=True), b.updated_at.isoformat())
-                  for b in badges],
-        "held": held,
-    }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+    """A digest of everything a sync decides from, fed piece by piece (a large course's
+    facts would otherwise be one huge string in memory)."""
+    digest = hashlib.sha256()
+    for member in sorted(facts.roster, key=lambda m: m.user_id):
+        digest.update(repr((member.user_id, member.status, tuple(member.roles))).encode())
+    for uid in sorted(facts.facts):
+        digest.update(uid.encode())
+        digest.update(repr(facts.facts[uid]).encode())
+    for badge in badges:
+        digest.update(json.dumps([badge.public_id, badge.rule, badge.updated_at.isoformat()],
+                                 sort_keys=True, default=str).encode())
+    digest.update(str(held).encode())
+    return digest.hexdigest()
 
 
 def _order_by_prerequisites(badges: list[Badge]) -> list[Badge]:

@@ -560,8 +560,11 @@ def worker_command(concurrency: int, beat: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from lti_badges.cli_connectors import connectors_group
+
     for command in (init_command, serve_command, platforms_group, keys_group, issuers_group,
-                    badges_group, award_command, revoke_command, sync_command, worker_command):
+                    badges_group, award_command, revoke_command, sync_command, worker_command,
+                    connectors_group):
         app.cli.add_command(command)
 
 

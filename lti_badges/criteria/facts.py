@@ -68,7 +68,7 @@ _MOODLE_STATES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GradeFact:
     """The learner's grade on one grade item (an AGS result or a Moodle grade).
 
@@ -89,7 +89,7 @@ class GradeFact:
     source: str = AGS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivityCompletion:
     """An activity's completion state for the learner (Moodle connector)."""
 
@@ -102,7 +102,7 @@ class ActivityCompletion:
     source: str = MOODLE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CourseCompletion:
     """The learner completed the course (present only when completed)."""
 
@@ -110,7 +110,7 @@ class CourseCompletion:
     source: str = MOODLE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Launch:
     """The learner opened an LTI resource link (one fact per launch, or the first)."""
 
@@ -119,7 +119,7 @@ class Launch:
     title: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BadgeHeld:
     """A badge the learner holds: not revoked; ``expires`` is checked against ``now``."""
 
@@ -128,7 +128,7 @@ class BadgeHeld:
     expires: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManualAward:
     """A teacher's sign-off for a badge (what a ``manual`` rule waits for).
 
@@ -142,7 +142,7 @@ class ManualAward:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything known about one learner in one course, at one sync."""
 
