@@ -52,6 +52,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from lti_badges import awarding, criteria, issuing
+from lti_badges.backpack import service as backpack_service
 from lti_badges.extensions import db
 from lti_badges.lti.roles import LEARN
 from lti_badges.models import Award, Badge, Course, SyncRun
@@ -371,7 +372,11 @@ def index(course_id: int) -> Response:
         earned=[_award_view(a, lang) for a in awards], progress=progress,
         pending=facts is None and any(p.state == "pending" for p in progress),
         partial=facts is not None and bool(facts.errors) and facts.source not in ("error", "none"),
-        read_at=read_at, notice=notice if notice in ("claimed", "hidden", "shown") else None))
+        read_at=read_at,
+        notice=notice if notice in ("claimed", "hidden", "shown", "queued", "disconnected")
+        else None,
+        backpacks=backpack_service.connections(g.launch.person),
+        pushes=backpack_service.push_status(g.launch.person)))
 
 
 @bp.post("/awards/<public_id>/claim")
