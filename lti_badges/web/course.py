@@ -9,7 +9,7 @@ from lti_badges.extensions import db
 from lti_badges.lti import keys
 from lti_badges.lti.roles import AWARD, DESIGN, LEARN, VIEW_COURSE
 from lti_badges.lti.tool_config import DbRegistration
-from lti_badges.models import Course, Membership, Person
+from lti_badges.models import Badge, Course, Membership, Person
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
 from lti_badges.web.urls import lurl
@@ -89,21 +89,38 @@ def deep_link(course_id: int) -> Response:
     if launch.message_type != "LtiDeepLinkingRequest" or not settings:
         raise ApiError("This page answers a deep-linking request from your LMS; open it from the "
                        "LMS's 'add activity' flow.", 400, "not_deep_linking")
+    badges = db.session.scalars(db.select(Badge).where(
+        Badge.course_id == course_id, Badge.archived.is_(False)).order_by(Badge.name)).all()
     if request.method == "GET":
         return Response(render_template("course/deep_link.html", course=course,
-                                        settings=settings))
-    title = (request.form.get("title") or "").strip()
-    if not title or len(title) > 255:
-        raise ApiError("Give the activity a title of 1 to 255 characters.", 400, "invalid_title")
+                                        settings=settings, badges=badges))
     base = current_app.config["BASE_URL"]
-    resource = (DeepLinkResource().set_url(base + "/lti/launch").set_title(title)
-                .set_custom_params({"badge_view": "progress"}))
+    chosen = set(request.form.getlist("badge"))
+    resources = []
+    for badge in badges:
+        if badge.public_id in chosen:
+            # One activity per badge: a learner opening it lands on that badge's progress.
+            resources.append(DeepLinkResource().set_url(base + "/lti/launch")
+                             .set_title(badge.name[:255])
+                             .set_custom_params({"badge": badge.public_id}))
+    if chosen - {b.public_id for b in badges}:
+        raise ApiError("A chosen badge does not belong to this course.", 400, "unknown_badge")
+    if request.form.get("progress_page") == "on" or not resources:
+        title = (request.form.get("title") or "").strip()
+        if not title or len(title) > 255:
+            raise ApiError("Give the activity a title of 1 to 255 characters.", 400,
+                           "invalid_title")
+        resources.append(DeepLinkResource().set_url(base + "/lti/launch").set_title(title)
+                         .set_custom_params({"badge_view": "progress"}))
+    if len(resources) > 1 and settings.get("accept_multiple") is False:
+        raise ApiError("Your LMS accepts one activity at a time here: choose one badge.", 400,
+                       "one_only")
     registration = DbRegistration(launch.platform,
                                   keys.active_signing_key(current_app.config["SECRET_KEY"]))
     from pylti1p3.deep_link import DeepLink
 
     deep_link = DeepLink(registration, launch.deployment.deployment_id, settings)
-    message = deep_link.get_message_jwt([resource])
+    message = deep_link.get_message_jwt(resources)
     if settings.get("data") is None:
         # Deep Linking §4.4.1: data is echoed only when the request carried it.
         message.pop("https://purl.imsglobal.org/spec/lti-dl/claim/data", None)

@@ -19,6 +19,7 @@ from lti_badges import sessions
 from lti_badges.extensions import db
 from lti_badges.lti import dynamic_registration, keys
 from lti_badges.lti.launch import LOGIN_PARAMS, LaunchError, start_login, validate_launch
+from lti_badges.lti.roles import DESIGN, LEARN
 from lti_badges.web.auth import remember
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -62,8 +63,17 @@ def launch() -> Response:
     if launch_session.course_id is None:
         raise LaunchError("This launch carries no course (context claim). Add the tool to a "
                           "course and open it from there.", 400, "no_context")
+    badge = validated.claims.custom.get("badge")
+    views = current_app.view_functions
     if validated.claims.is_deep_linking:
         target = url_for("course.deep_link", course_id=launch_session.course_id, lt=token)
+    elif isinstance(badge, str) and launch_session.can(LEARN) and "learner.index" in views:
+        # An activity made for one badge (deep linking) opens on that badge's progress.
+        target = url_for("learner.index", course_id=launch_session.course_id, lt=token,
+                         _anchor=f"badge-{badge}")
+    elif isinstance(badge, str) and launch_session.can(DESIGN) and "studio.badge" in views:
+        target = url_for("studio.badge", course_id=launch_session.course_id, public_id=badge,
+                         lt=token)
     else:
         target = url_for("course.home", course_id=launch_session.course_id, lt=token)
     resp = redirect(target, code=303)
@@ -74,8 +84,6 @@ def launch() -> Response:
 def _queue_learner_sync(launch_session, validated) -> None:
     """A learner's launch re-checks that learner's badges in the background (never slows
     the launch; a failure to queue is logged, not shown)."""
-    from lti_badges.lti.roles import LEARN
-
     if not current_app.config.get("SYNC_ON_LAUNCH") or launch_session.course_id is None:
         return
     if not launch_session.can(LEARN) or validated.claims.is_deep_linking:

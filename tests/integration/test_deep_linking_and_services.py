@@ -3,6 +3,7 @@ the tool's own service token (client assertion signed with the tool's key)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -131,3 +132,36 @@ def test_link_header_parser_handles_moodle_quirks():
     assert re.search("results", ags.sub_url("http://m/2/lineitems/4/lineitem?type_id=1", "results"))
     assert ags.sub_url("http://m/2/lineitems/4/lineitem?type_id=1", "results") == \
         "http://m/2/lineitems/4/lineitem/results?type_id=1"
+
+
+def test_deep_linked_badges_become_activities_that_open_on_their_badge(app, registered, tool,
+                                                                        runner):
+    peer = registered.peer
+    teacher = peer.new_browser()
+    peer.launch(teacher, "teacher", "c1")  # the course exists in the tool now
+    with app.app_context():
+        cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
+    issuer = json.loads(runner.invoke(args=["issuers", "add", "--name", "U", "--url",
+                                            "https://u.example", "--email", "b@u.example",
+                                            "--json"]).stdout)
+    badges = [json.loads(runner.invoke(args=[
+        "badges", "add", "--issuer", issuer["id"], "--name", name, "--description", "d",
+        "--criteria-text", "c", "--course", str(cid), "--json"]).stdout)
+        for name in ("Lab safety", "Titration")]
+    page = peer.launch(teacher, "teacher", "c1", message_type="LtiDeepLinkingRequest")
+    assert "Lab safety" in page.text and "Titration" in page.text
+    answer = teacher.post(tool.url(f"/course/{cid}/deep-link"), data={
+        "lt": launch_token(page), "csrf_token": csrf_of(page.text),
+        "badge": [badges[1]["id"]], "title": "ignored"})
+    done = peer.follow(teacher, answer)
+    assert "Received 1 content item" in done.text
+    response = peer.deep_link_responses[-1]
+    item = response["content_items"][0]
+    assert item["title"] == "Titration" and item["custom"] == {"badge": badges[1]["id"]}
+    link_id = response["created"][0]["resource_link_id"]
+    landing = peer.launch(peer.new_browser(), "learner", "c1", resource_link_id=link_id)
+    assert landing.status_code == 200
+    assert "/learn" in landing.url and landing.url.endswith(f"#badge-{badges[1]['id']}")
+    forged = teacher.post(tool.url(f"/course/{cid}/deep-link"), data={
+        "lt": launch_token(page), "csrf_token": csrf_of(page.text), "badge": ["nope"]})
+    assert forged.status_code in (400, 401)
