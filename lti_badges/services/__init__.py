@@ -1,0 +1,1 @@
+"""Use-case helpers shared by the web pages and the CLI (no routes, no templates)."""

@@ -1,0 +1,750 @@
+"""The badge studio's use cases, apart from the pages: course facts (cached), the "who would
+earn it now" preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
+pathways, award CSV parsing, earners export and per-badge statistics.
+
+Reading a course's facts costs one NRPS call plus one AGS call per line item (and the
+Moodle connector's calls where configured), so pages never read them more than once per
+request, and a read is kept for ``FACTS_TTL_SECONDS`` in the process: the index and the
+preview show progress "as of" that read, which the page says. A sync drops the cached
+read when it finishes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g
+
+from lti_badges import awarding, criteria, issuing
+from lti_badges.criteria.facts import Facts
+from lti_badges.extensions import db
+from lti_badges.models import (
+    Award,
+    BackpackPush,
+    Badge,
+    Course,
+    LaunchEvent,
+    Person,
+)
+from lti_badges.models._time import utcnow
+from lti_badges.sources.base import CourseFacts, Member
+
+log = logging.getLogger("lti_badges.studio")
+
+FACTS_TTL_SECONDS = 300
+_CACHE_SIZE = 200
+CLOSE = 0.5  # progress from which a learner counts as "close" in the preview
+MAX_CONDITIONS = 30
+MAX_ALIGNMENTS = 20
+MAX_CSV_ROWS = 5000
+
+Translate = Callable[..., str]
+
+
+def _plain(message: str, **values: Any) -> str:
+    return message % values if values else message
+
+
+# -- course facts, cached --------------------------------------------------------------
+
+
+@dataclass
+class _Cached:
+    facts: CourseFacts
+    at: float  # time.monotonic()
+    wall: datetime  # naive UTC, comparable with SyncRun.finished_at
+
+
+_lock = threading.Lock()
+
+
+def _cache() -> dict[int, _Cached]:
+    return current_app.extensions.setdefault("lti_badges.studio_facts", {})
+
+
+def cached_facts(course: Course) -> CourseFacts | None:
+    """The course's last read if still fresh; never reads."""
+    per_request = g.setdefault("_studio_facts", {})
+    if course.id in per_request:
+        return per_request[course.id]
+    entry = _cache().get(course.id)
+    if entry is not None and time.monotonic() - entry.at < FACTS_TTL_SECONDS:
+        per_request[course.id] = entry.facts
+        return entry.facts
+    return None
+
+
+def course_facts(course: Course, *, refresh: bool = False) -> CourseFacts:
+    """The course's facts from its sources: at most one read per request, kept a while."""
+    if not refresh:
+        found = cached_facts(course)
+        if found is not None:
+            return found
+    try:
+        facts = awarding.read_course(course)
+    except Exception as exc:  # a source failing outright: the page says so, no 500
+        log.exception("studio: reading course %s failed", course.id)
+        facts = CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
+    with _lock:
+        cache = _cache()
+        cache.pop(course.id, None)
+        cache[course.id] = _Cached(facts, time.monotonic(), utcnow())
+        while len(cache) > _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+    g.setdefault("_studio_facts", {})[course.id] = facts
+    return facts
+
+
+def forget_facts(course_id: int, older_than: datetime | None = None) -> None:
+    """Drop the cached read (only if taken before ``older_than``, when given)."""
+    with _lock:
+        entry = _cache().get(course_id)
+        if entry is not None and (older_than is None or entry.wall < older_than):
+            _cache().pop(course_id, None)
+    g.get("_studio_facts", {}).pop(course_id, None)
+
+
+@dataclass(frozen=True)
+class Learner:
+    member: Member
+    person: Person | None
+    facts: Facts
+
+    @property
+    def name(self) -> str:
+        if self.person is not None:
+            return self.person.display_name
+        return self.member.name or self.member.email or f"#{self.member.user_id}"
+
+    @property
+    def email(self) -> str | None:
+        return self.member.email or (self.person.email if self.person else None)
+
+
+def learners(course: Course, facts: CourseFacts) -> list[Learner]:
+    """Active learners with their facts plus what the tool knows (launches, badges held)."""
+    members = facts.learners
+    subs = [m.user_id for m in members]
+    people: dict[str, Person] = {}
+    for start in range(0, len(subs), 500):
+        for person in db.session.scalars(db.select(Person).where(
+                Person.platform_id == course.platform_id, Person.sub.in_(subs[start:start + 500]))):
+            people[person.sub] = person
+    extra = awarding._tool_facts(course, people) if people else {}
+    out = []
+    for member in members:
+        person = people.get(member.user_id)
+        launches, held = extra.get(person.id, ([], [])) if person else ([], [])
+        out.append(Learner(member, person, awarding._with_tool_facts(
+            facts.facts_for(member.user_id), launches, held)))
+    return sorted(out, key=lambda x: x.name.lower())
+
+
+# -- names and choices for the builder ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    detail: str = ""
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}"
+
+
+def item_choices(facts: CourseFacts, kind: str) -> list[Choice]:
+    """Grade items (``kind="grade"``) or activities (``"activity"``) the sources saw.
+
+    The value a rule stores is the item's label when no other item of the course shares
+    it (readable, and portable when the rule is reused in another course), else its id.
+    """
+    seen = [i for i in facts.items if i.kind == kind]
+    labels: dict[str, set[str]] = {}
+    for item in seen:  # a grade rule looks only at grades, a completion rule at activities
+        if item.label:
+            labels.setdefault(item.label, set()).add(item.item_id)
+    out: dict[str, Choice] = {}
+    for item in seen:
+        unique = bool(item.label) and len(labels.get(item.label or "", ())) == 1
+        value = item.label if unique and item.label else item.item_id
+        bits = [item.source.upper()] if item.source else []
+        if item.score_maximum is not None:
+            bits.append(f"max {_number(item.score_maximum)}")
+        if not unique:
+            bits.append(item.item_id)
+        out.setdefault(value, Choice(value, item.label or item.item_id, " · ".join(bits)))
+    return sorted(out.values(), key=lambda c: c.label.lower())
+
+
+def link_choices(course: Course, facts: CourseFacts | None) -> list[Choice]:
+    """Resource links learners can open: those launched in the course and those the line
+    items name."""
+    found: dict[str, str] = {}
+    rows = db.session.execute(
+        db.select(LaunchEvent.resource_link_id, db.func.max(LaunchEvent.title))
+        .where(LaunchEvent.course_id == course.id).group_by(LaunchEvent.resource_link_id)).all()
+    for link_id, title in rows:
+        found[link_id] = title or link_id
+    for item in (facts.items if facts else ()):
+        if item.resource_link_id and item.resource_link_id not in found:
+            found[item.resource_link_id] = item.label or item.resource_link_id
+    return sorted((Choice(k, v, k) for k, v in found.items()), key=lambda c: c.label.lower())
+
+
+def display_names(course: Course, facts: CourseFacts | None,
+                  badges: Iterable[Badge]) -> dict[str, str]:
+    """Ids a rule may name (items, links, badges) → what people call them."""
+    names: dict[str, str] = {}
+    for item in (facts.items if facts else ()):
+        if item.label:
+            names[item.item_id] = item.label
+            for alias in item.aliases:
+                names.setdefault(alias, item.label)
+    for choice in link_choices(course, facts):
+        names.setdefault(choice.value, choice.label)
+    for badge in badges:
+        names[badge.public_id] = badge.name
+    return names
+
+
+# -- preview and progress -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    learner: Learner
+    status: str  # met | close | not_yet | unknown
+    progress: float
+    explanation: str
+    holds: bool
+
+
+STATUS_ORDER = {"met": 0, "close": 1, "not_yet": 2, "unknown": 3}
+
+
+def preview(rule: Any, rows: list[Learner], *, badge_id: str | None = None,
+            lang: str = "en", names: Mapping[str, str] | None = None,
+            holders: set[int] | None = None, now: datetime | None = None) -> list[PreviewRow]:
+    """Who would earn the badge now (met), who is close (progress ≥ 0.5), who is not yet."""
+    parsed = criteria.parse(rule)
+    now = now or datetime.now(UTC)
+    out = []
+    for learner in rows:
+        result = criteria.evaluate(parsed, learner.facts, now, badge_id=badge_id)
+        if result.met:
+            status = "met"
+        elif result.status == "unknown":
+            status = "unknown"
+        elif result.progress >= CLOSE:
+            status = "close"
+        else:
+            status = "not_yet"
+        holds = bool(holders and learner.person and learner.person.id in holders)
+        out.append(PreviewRow(learner, status, result.progress,
+                              criteria.explain(parsed, result, lang, names), holds))
+    return sorted(out, key=lambda r: (STATUS_ORDER[r.status], -r.progress, r.learner.name.lower()))
+
+
+def holders(badge_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Person ids holding each badge (awards not revoked)."""
+    out: dict[int, set[int]] = {i: set() for i in badge_ids}
+    if not out:
+        return out
+    rows = db.session.execute(db.select(Award.badge_id, Award.person_id).where(
+        Award.badge_id.in_(list(out)), Award.revoked_at.is_(None),
+        Award.person_id.is_not(None))).all()
+    for badge_id, person_id in rows:
+        out[badge_id].add(person_id)
+    return out
+
+
+@dataclass
+class Progress:
+    ready: int = 0  # meet the criteria now, not awarded yet (the next sync awards them)
+    in_progress: int = 0  # progress > 0, not met, not held
+
+
+def progress_counts(badges: list[Badge], rows: list[Learner],
+                    now: datetime | None = None) -> dict[int, Progress]:
+    now = now or datetime.now(UTC)
+    held = holders(b.id for b in badges)
+    out: dict[int, Progress] = {}
+    for badge in badges:
+        counts = out[badge.id] = Progress()
+        if not badge.rule:
+            continue
+        try:
+            parsed = criteria.parse(badge.rule)
+        except criteria.RuleError:
+            continue
+        for learner in rows:
+            if learner.person is not None and learner.person.id in held[badge.id]:
+                continue
+            result = criteria.evaluate(parsed, learner.facts, now, badge_id=badge.public_id)
+            if result.met:
+                counts.ready += 1
+            elif result.progress > 0:
+                counts.in_progress += 1
+    return out
+
+
+# -- the flat criteria builder -------------------------------------------------------------
+
+CONDITION_TYPES = ("grade", "completed", "course_completed", "launched", "badge", "manual")
+COMBINATORS = ("all", "any", "at_least")
+
+
+@dataclass
+class Condition:
+    type: str = ""
+    item: str = ""
+    item_text: str = ""
+    threshold: str = ""
+    unit: str = "percent"
+    link: str = ""
+    badge: str = ""
+    from_: str = ""
+    until: str = ""
+
+
+@dataclass
+class Builder:
+    conditions: list[Condition] = field(default_factory=list)
+    combine: str = "all"
+    at_least: str = "1"
+    from_: str = ""
+    until: str = ""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # the form field's id, for the error summary's links
+    message: str
+
+
+def builder_from_form(form: Mapping[str, str]) -> Builder:
+    b = Builder(combine=form.get("combine", "all"), at_least=form.get("at_least", "1").strip(),
+                from_=form.get("rule_from", "").strip(), until=form.get("rule_until", "").strip())
+    for i in range(MAX_CONDITIONS):
+        prefix = f"c{i}-"
+        if not any(k.startswith(prefix) for k in form):
+            continue
+        b.conditions.append(Condition(
+            type=form.get(prefix + "type", ""), item=form.get(prefix + "item", "").strip(),
+            item_text=form.get(prefix + "item_text", "").strip(),
+            threshold=form.get(prefix + "threshold", "").strip(),
+            unit=form.get(prefix + "unit", "percent"), link=form.get(prefix + "link", "").strip(),
+            badge=form.get(prefix + "badge", "").strip(),
+            from_=form.get(prefix + "from", "").strip(),
+            until=form.get(prefix + "until", "").strip()))
+    return b
+
+
+def _window(rule: dict[str, Any], start: str, end: str) -> dict[str, Any]:
+    if start:
+        rule["from"] = start
+    if end:
+        rule["until"] = end
+    return rule
+
+
+def rule_from_builder(b: Builder, _: Translate = _plain) -> tuple[dict[str, Any] | None,
+                                                                 list[FieldError]]:
+    """The rule JSON the builder describes (None: no condition, the badge is given by hand)."""
+    errors: list[FieldError] = []
+    leaves: list[dict[str, Any]] = []
+    for i, c in enumerate(b.conditions):
+        if not c.type:
+            continue
+        n = i + 1
+        fid = f"c{i}-"
+        if c.type not in CONDITION_TYPES:
+            errors.append(FieldError(fid + "type", _("Condition %(n)d: choose a kind of "
+                                                     "condition.", n=n)))
+            continue
+        item = c.item_text or c.item
+        if c.type == "grade":
+            if not item:
+                errors.append(FieldError(fid + "item", _("Condition %(n)d: choose the graded "
+                                                         "item.", n=n)))
+                continue
+            try:
+                value = float(c.threshold.replace(",", "."))
+            except ValueError:
+                errors.append(FieldError(fid + "threshold", _(
+                    "Condition %(n)d: the minimum grade must be a number.", n=n)))
+                continue
+            if c.unit not in ("percent", "points"):
+                errors.append(FieldError(fid + "unit", _("Condition %(n)d: choose percent or "
+                                                         "points.", n=n)))
+                continue
+            if c.unit == "percent" and not 0 < value <= 100:
+                errors.append(FieldError(fid + "threshold", _(
+                    "Condition %(n)d: a minimum percentage is above 0 and at most 100.", n=n)))
+                continue
+            if value <= 0 or value != value or value == float("inf"):
+                errors.append(FieldError(fid + "threshold", _(
+                    "Condition %(n)d: the minimum grade must be above 0.", n=n)))
+                continue
+            number: float | int = int(value) if value.is_integer() else value
+            key = "min_percent" if c.unit == "percent" else "min_points"
+            leaf: dict[str, Any] = {"grade": {"item": item, key: number}}
+        elif c.type == "completed":
+            if not item:
+                errors.append(FieldError(fid + "item", _("Condition %(n)d: choose the "
+                                                         "activity.", n=n)))
+                continue
+            leaf = {"completed": {"activity": item}}
+        elif c.type == "launched":
+            if not c.link:
+                errors.append(FieldError(fid + "link", _("Condition %(n)d: choose the link "
+                                                         "learners open.", n=n)))
+                continue
+            leaf = {"launched": {"resource_link": c.link}}
+        elif c.type == "badge":
+            if not c.badge:
+                errors.append(FieldError(fid + "badge", _("Condition %(n)d: choose the "
+                                                          "prerequisite badge.", n=n)))
+                continue
+            leaf = {"badge": c.badge}
+        else:
+            leaf = {c.type: {}}
+        leaves.append(_window(leaf, c.from_, c.until))
+    if errors or not leaves:
+        if not leaves and (b.from_ or b.until) and not errors:
+            errors.append(FieldError("c0-type", _("Add a condition before giving dates.")))
+        return None, errors
+    if b.combine not in COMBINATORS:
+        errors.append(FieldError("combine", _("Choose how the conditions combine.")))
+        return None, errors
+    if len(leaves) == 1 and b.combine != "at_least":
+        root = leaves[0]
+        if (b.from_ or b.until) and ("from" in root or "until" in root):
+            root = {"all": [root]}
+        return _window(root, b.from_, b.until), errors
+    if b.combine == "at_least":
+        try:
+            need = int(b.at_least)
+        except ValueError:
+            need = 0
+        if not 1 <= need <= len(leaves):
+            errors.append(FieldError("at_least", _(
+                "“At least” needs a whole number from 1 to %(count)d (the number of "
+                "conditions).", count=len(leaves))))
+            return None, errors
+        return _window({"at_least": need, "of": leaves}, b.from_, b.until), errors
+    return _window({b.combine: leaves}, b.from_, b.until), errors
+
+
+def _condition_from(rule: Any) -> Condition | None:
+    if not isinstance(rule, dict):
+        return None
+    extra = {k: rule[k] for k in ("from", "until") if k in rule}
+    body = {k: v for k, v in rule.items() if k not in ("from", "until")}
+    if len(body) != 1:
+        return None
+    (kind, value), = body.items()
+    c = Condition(type=kind, from_=str(extra.get("from", "")), until=str(extra.get("until", "")))
+    if kind == "grade" and isinstance(value, dict):
+        c.item = str(value.get("item", ""))
+        if "min_percent" in value:
+            c.unit, c.threshold = "percent", _number(value["min_percent"])
+        else:
+            c.unit, c.threshold = "points", _number(value.get("min_points"))
+    elif kind == "completed" and isinstance(value, dict):
+        c.item = str(value.get("activity", ""))
+    elif kind == "launched" and isinstance(value, dict):
+        c.link = str(value.get("resource_link", ""))
+    elif kind == "badge":
+        c.badge = str(value)
+    elif kind not in ("course_completed", "manual"):
+        return None
+    return c
+
+
+def builder_from_rule(rule: Any) -> Builder | None:
+    """The builder's fields for a rule it can show (one level of conditions), else None."""
+    if rule is None:
+        return Builder()
+    if not isinstance(rule, dict):
+        return None
+    b = Builder(from_=str(rule.get("from", "")), until=str(rule.get("until", "")))
+    for combine in COMBINATORS:
+        if combine in rule:
+            children = rule.get("of") if combine == "at_least" else rule[combine]
+            if not isinstance(children, list):
+                return None
+            b.combine = combine
+            if combine == "at_least":
+                b.at_least = str(rule["at_least"])
+            for child in children:
+                c = _condition_from(child)
+                if c is None:
+                    return None
+                b.conditions.append(c)
+            return b
+    c = _condition_from(rule)
+    if c is None:
+        return None
+    c.from_, c.until = "", ""  # a lone condition's dates show as the rule's dates
+    return Builder(conditions=[c], from_=str(rule.get("from", "")),
+                   until=str(rule.get("until", "")))
+
+
+def badge_refs(rule: Any) -> list[str]:
+    """Badge ids a rule names as prerequisites, in order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("badge"), str | int) and not isinstance(node["badge"], bool):
+                found.append(str(node["badge"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(rule)
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Step:
+    badge: Badge
+    requires: tuple[Badge, ...]
+    missing: tuple[str, ...]  # named badge ids that are not badges of this course
+
+
+def pathway(badges: list[Badge]) -> list[list[Step]]:
+    """The course's badges in tiers: tier 1 needs no badge, tier n needs one of tier n-1.
+
+    Empty when no badge names another (no pathway to show)."""
+    by_pid = {b.public_id: b for b in badges}
+    refs = {b.public_id: badge_refs(b.rule) for b in badges}
+    if not any(refs.values()):
+        return []
+    level: dict[str, int] = {}
+
+    def depth(pid: str, stack: frozenset[str]) -> int:
+        if pid in level:
+            return level[pid]
+        if pid in stack:  # a cycle: the designer sees it in the list, no recursion
+            return 0
+        deps = [d for d in refs[pid] if d in by_pid]
+        value = 1 + max((depth(d, stack | {pid}) for d in deps), default=-1)
+        level[pid] = value
+        return value
+
+    for pid in by_pid:
+        depth(pid, frozenset())
+    tiers: list[list[Step]] = [[] for _ in range(max(level.values()) + 1)]
+    for badge in sorted(badges, key=lambda b: (b.name.lower(), b.id)):
+        pid = badge.public_id
+        tiers[level[pid]].append(Step(
+            badge, tuple(by_pid[d] for d in refs[pid] if d in by_pid),
+            tuple(d for d in refs[pid] if d not in by_pid)))
+    return tiers
+
+
+# -- awards: CSV import and export, statistics ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    email: str
+    name: str | None = None
+    evidence: str | None = None
+
+
+def valid_email(value: str) -> bool:
+    """The same test as issuing's: something@domain.tld, no spaces, at most 320 characters."""
+    local, _, domain = value.rpartition("@")
+    return bool(local) and "." in domain and " " not in value and len(value) <= 320
+
+
+def parse_award_csv(data: bytes, _: Translate = _plain) -> tuple[list[CsvRow], list[str]]:
+    """Rows to award from a CSV (columns ``email``, optional ``name`` and ``evidence``), and
+    every problem found, by line: the caller awards nothing unless the list is empty.
+
+    Shared by the studio's import and, if it likes, the CLI's ``award --csv``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")]
+    try:
+        sample = text[:4096]
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return [], [_("The file is empty.")]
+    except csv.Error as exc:
+        return [], [_("The file is not readable as CSV: %(error)s", error=str(exc))]
+    if "email" not in header:
+        return [], [_("The first line must name the columns, with at least “email” (and "
+                      "optionally “name” and “evidence”).")]
+    rows: list[CsvRow] = []
+    errors: list[str] = []
+    first_line: dict[str, int] = {}
+    try:
+        for raw in reader:
+            line = reader.line_num
+            values = {header[i]: v.strip() for i, v in enumerate(raw) if i < len(header)}
+            if not any(values.values()):
+                continue
+            if len(rows) + len(errors) >= MAX_CSV_ROWS:
+                errors.append(_("More than %(max)d lines: split the file.", max=MAX_CSV_ROWS))
+                break
+            email = values.get("email", "")
+            name = values.get("name") or None
+            evidence = values.get("evidence") or None
+            problem = None
+            if not email:
+                problem = _("line %(line)d: the email is missing.", line=line)
+            elif not valid_email(email):
+                problem = _("line %(line)d: “%(email)s” is not an email address.", line=line,
+                            email=email)
+            elif email.lower() in first_line:
+                problem = _("line %(line)d: %(email)s is already on line %(first)d.",
+                            line=line, email=email, first=first_line[email.lower()])
+            elif name and len(name) > 255:
+                problem = _("line %(line)d: the name is longer than 255 characters.", line=line)
+            elif evidence and (urlsplit(evidence).scheme not in ("http", "https")
+                               or not urlsplit(evidence).netloc):
+                problem = _("line %(line)d: the evidence must be an http(s) address.", line=line)
+            if problem:
+                errors.append(problem)
+                continue
+            first_line[email.lower()] = line
+            rows.append(CsvRow(line, email, name, evidence))
+    except csv.Error as exc:
+        errors.append(_("line %(line)d: %(error)s", line=reader.line_num, error=str(exc)))
+    if not rows and not errors:
+        errors.append(_("The file has no rows to award."))
+    return rows, errors
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP "CSV injection")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def evidence_summary(row: Award, lang: str = "en") -> str:
+    ev = row.evidence or {}
+    summary = ev.get("summary_fr") if lang == "fr" and ev.get("summary_fr") else ev.get("summary")
+    parts = [str(p) for p in (summary, ev.get("narrative"), ev.get("url")) if p]
+    return "\n".join(parts)
+
+
+EXPORT_COLUMNS = ("name", "email", "status", "issued_on", "expires", "source", "awarded_by",
+                  "evidence", "revocation_reason", "claimed", "assertion_url", "credential_url")
+
+
+def earners_csv(rows: Iterable[Award], lang: str = "en") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    now = utcnow()
+    for a in rows:
+        writer.writerow([_cell(v) for v in (
+            a.recipient_name or (a.person.display_name if a.person else ""),
+            a.recipient_email or "", a.status(now), a.issued_on.isoformat() + "Z",
+            a.expires_at.isoformat() + "Z" if a.expires_at else "", a.source,
+            a.awarded_by or "", evidence_summary(a, lang), a.revocation_reason or "",
+            a.claimed_at.isoformat() + "Z" if a.claimed_at else "",
+            issuing.assertion_url(a), issuing.credential_url(a))])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Stats:
+    issued: int
+    valid: int
+    revoked: int
+    expired: int
+    claimed: int
+    pushed: int
+
+
+def badge_stats(badge: Badge) -> Stats:
+    """What the store records per badge. Downloads and shares have no column yet."""
+    now = utcnow()
+    awards = db.session.execute(db.select(Award.revoked_at, Award.expires_at, Award.claimed_at)
+                                .where(Award.badge_id == badge.id)).all()
+    revoked = sum(1 for r, _, _ in awards if r is not None)
+    expired = sum(1 for r, e, _ in awards if r is None and e is not None and e <= now)
+    pushed = db.session.scalar(
+        db.select(db.func.count(db.distinct(BackpackPush.award_id))).join(Award)
+        .where(Award.badge_id == badge.id, BackpackPush.state == "done")) or 0
+    return Stats(issued=len(awards), valid=len(awards) - revoked - expired, revoked=revoked,
+                 expired=expired, claimed=sum(1 for _, _, c in awards if c is not None),
+                 pushed=pushed)
+
+
+def earned_counts(course_id: int) -> dict[int, int]:
+    """Valid (not revoked) awards per badge of the course."""
+    rows = db.session.execute(
+        db.select(Award.badge_id, db.func.count()).join(Badge)
+        .where(Badge.course_id == course_id, Award.revoked_at.is_(None))
+        .group_by(Award.badge_id)).all()
+    return dict(rows)
+
+
+# -- editing a badge ------------------------------------------------------------------------
+
+
+def update_badge(badge: Badge, *, name: str, description: str, criteria_text: str,
+                 image: Any = None, rule: Any = None, expires_after_days: int | None = None,
+                 expires_on: datetime | None = None, tags: list[str] | None = None,
+                 alignments: list[dict[str, Any]] | None = None,
+                 language: str | None = None, criteria_url: str | None = None) -> Badge:
+    """Change a badge with the checks of ``issuing.create_badge``.
+
+    Awards already issued keep their signed OB 3.0 copy of the achievement; the hosted
+    OB 2.0 BadgeClass shows the new text."""
+    if rule is not None:
+        problems = criteria.validate(rule)
+        if problems:
+            raise issuing.IssuingError("The rule is not valid: " + "; ".join(
+                str(e) for e in problems), 400, "invalid_rule")
+        rule = criteria.to_json(criteria.parse(rule))
+    if expires_after_days is not None and not (1 <= expires_after_days <= 36500):
+        raise issuing.IssuingError("Expiry must be between 1 and 36500 days.")
+    if expires_after_days and expires_on:
+        raise issuing.IssuingError("Give either a number of days or a fixed expiry date, "
+                                   "not both.")
+    badge.name = issuing._require(name, "The badge name", 255)
+    badge.description = issuing._require(description, "The description", 5000)
+    badge.criteria_text = issuing._require(criteria_text, "The criteria", 10000)
+    badge.criteria_url = (issuing._check_url(criteria_url, "The criteria URL")
+                          if criteria_url else None)
+    badge.alignments = issuing._alignments(alignments)
+    badge.tags = [issuing._clean_text(t.strip(), "A tag")
+                  for t in (tags or []) if t and t.strip()][:30]
+    badge.rule = rule
+    badge.expires_after_days = expires_after_days
+    badge.expires_on = expires_on
+    badge.language = language
+    if image is not None:
+        badge.image = image
+    db.session.flush()
+    return badge
