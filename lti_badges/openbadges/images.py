@@ -879,7 +879,7 @@ def _draw_text(
     box_w, box_h = x1 - x0, y1 - y0
     # Largest font size at which the wrapped text (at most 4 lines) fits.
     for font_size in _sizes(int(box_h * 0.45), max(8, int(box_h * 0.08))):
-        font = ImageFont.load_default(size=font_size)
+        font = badge_font(font_size)
         lines = _wrap(words, lambda t, f=font: draw.textlength(t, font=f) <= box_w)
         line_h = font_size * 1.15
         widest = max(draw.textlength(line, font=font) for line in lines)
@@ -891,6 +891,25 @@ def _draw_text(
     top = y0 + (box_h - line_h * len(lines)) / 2
     for i, line in enumerate(lines):
         draw.text(((x0 + x1) / 2, top + line_h * (i + 0.5)), line, font=font, fill=ink, anchor="mm")
+
+
+# Fonts with the accented letters French badge names need (Pillow's built-in font draws
+# "é" as a box). Debian's fonts-dejavu-core first; Pillow's font only as a last resort.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+)
+
+
+def badge_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in FONT_CANDIDATES:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
 
 
 def _sizes(start: int, stop: int) -> Iterable[int]:
