@@ -667,3 +667,29 @@ def baked_image(row: Award, kind: str, flavour: str = "ob2") -> bytes:
     if flavour == "ob3":
         return baking.bake_ob3(image, row.credential)
     return baking.bake_ob2(image, row.signed_assertion or assertion_url(row))
+
+
+EVENT_KINDS = ("download", "share", "view")
+
+
+def record_event(row: Award, kind: str, detail: str | None = None) -> None:
+    """Count a download, share or view; never fails the request that reports it."""
+    from lti_badges.models import AwardEvent
+
+    if kind not in EVENT_KINDS:
+        raise ValueError(kind)
+    try:
+        db.session.add(AwardEvent(award_id=row.id, kind=kind, detail=(detail or "")[:40] or None))
+        db.session.commit()
+    except Exception:  # analytics are best effort
+        current_app.logger.exception("could not record an award event")
+        db.session.rollback()
+
+
+def event_counts(badge: Badge) -> dict[str, int]:
+    from lti_badges.models import AwardEvent
+
+    rows = db.session.execute(
+        db.select(AwardEvent.kind, db.func.count()).join(Award)
+        .where(Award.badge_id == badge.id).group_by(AwardEvent.kind)).all()
+    return {kind: 0 for kind in EVENT_KINDS} | {kind: n for kind, n in rows}

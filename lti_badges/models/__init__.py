@@ -5,6 +5,7 @@ from lti_badges.models.connector import MoodleConnector
 from lti_badges.models.course import Course, LaunchSession, Membership, Person
 from lti_badges.models.issuing import (
     Award,
+    AwardEvent,
     Badge,
     ImageAsset,
     Issuer,
@@ -18,6 +19,7 @@ from lti_badges.models.sync import LaunchEvent, SyncRun
 
 __all__ = [
     "Award",
+    "AwardEvent",
     "BackpackConnection",
     "BackpackPush",
     "Badge",

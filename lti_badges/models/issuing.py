@@ -200,3 +200,18 @@ class Award(db.Model):
         if self.expires_at and self.expires_at <= (now or utcnow()):
             return "expired"
         return "valid"
+
+
+class AwardEvent(db.Model):
+    """What happened to an award after issuing, for the badge's simple analytics:
+    ``download`` (a baked image, the credential or its JWT), ``share`` (LinkedIn, the public
+    link copied), ``view`` (its public page opened by a person)."""
+
+    __tablename__ = "award_events"
+    __table_args__ = (sa.Index("ix_award_events_award_kind", "award_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(sa.ForeignKey("awards.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    detail: Mapped[str | None] = mapped_column(sa.String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -683,21 +683,26 @@ class Stats:
     expired: int
     claimed: int
     pushed: int
+    downloaded: int = 0
+    shared: int = 0
+    viewed: int = 0
 
 
 def badge_stats(badge: Badge) -> Stats:
-    """What the store records per badge. Downloads and shares have no column yet."""
+    """What the store records per badge (downloads, shares and views from award events)."""
     now = utcnow()
     awards = db.session.execute(db.select(Award.revoked_at, Award.expires_at, Award.claimed_at)
                                 .where(Award.badge_id == badge.id)).all()
     revoked = sum(1 for r, _, _ in awards if r is not None)
     expired = sum(1 for r, e, _ in awards if r is None and e is not None and e <= now)
+    events = issuing.event_counts(badge)
     pushed = db.session.scalar(
         db.select(db.func.count(db.distinct(BackpackPush.award_id))).join(Award)
         .where(Award.badge_id == badge.id, BackpackPush.state == "done")) or 0
     return Stats(issued=len(awards), valid=len(awards) - revoked - expired, revoked=revoked,
                  expired=expired, claimed=sum(1 for _, _, c in awards if c is not None),
-                 pushed=pushed)
+                 pushed=pushed, downloaded=events["download"], shared=events["share"],
+                 viewed=events["view"])
 
 
 def earned_counts(course_id: int) -> dict[int, int]:

@@ -418,10 +418,20 @@ def _back(course_id: int, row: Award, done: str) -> Response:
 def credential_download(course_id: int, public_id: str) -> Response:
     """The signed OB 3.0 credential as a file (its public URL answers browsers with a page)."""
     row = _my_award(course_id, public_id)
+    issuing.record_event(row, "download", "ob3.json")
     resp = Response(json.dumps(row.credential, ensure_ascii=False, indent=2),
                     mimetype="application/vc+ld+json")
     resp.headers["Content-Disposition"] = f'attachment; filename="{_file_name(row)}.json"'
     return resp
+
+
+@bp.get("/awards/<public_id>/share/linkedin")
+@course_access(LEARN)
+def share_linkedin(course_id: int, public_id: str) -> Response:
+    """Counts the share, then goes to LinkedIn's "add to profile" form."""
+    row = _my_award(course_id, public_id)
+    issuing.record_event(row, "share", "linkedin")
+    return redirect(linkedin_url(row), code=303)
 
 
 @bp.get("/awards/<public_id>/qr.svg")

@@ -83,6 +83,7 @@ def badge(public_id: str) -> Response:
 def assertion(public_id: str) -> Response:
     row = _one(Award, public_id, "assertion")
     if wants_html():
+        issuing.record_event(row, "view")
         return Response(render_template("public/award.html", award=row,
                                         status=row.status()))
     resp = jsonld(issuing.assertion_document(row))
@@ -108,6 +109,7 @@ def credential(public_id: str) -> Response:
 @bp.get("/credentials/<public_id>.jwt")
 def credential_jwt(public_id: str) -> Response:
     row = _one(Award, public_id, "credential")
+    issuing.record_event(row, "download", "ob3.jwt")
     resp = Response(row.credential_jwt, mimetype="application/vc+jwt")
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
@@ -120,6 +122,7 @@ def credential_image(public_id: str, ext: str) -> Response:
 
 def _baked(row: Award, ext: str, flavour: str) -> Response:
     data = issuing.baked_image(row, ext, flavour)
+    issuing.record_event(row, "download", f"{flavour}.{ext}")
     resp = Response(data, mimetype="image/svg+xml" if ext == "svg" else "image/png")
     name = "".join(c if c.isalnum() else "-" for c in row.badge.name)[:60].strip("-") or "badge"
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{ext}"'

@@ -230,8 +230,10 @@ def test_earn_claim_download_share_and_hide(app, tool, world):
     out = io.BytesIO()
     expected.save(out, kind="svg", scale=5, border=4, xmldecl=False)
     assert drawn == re.search(r' d="([^"]+)"', out.getvalue().decode()).group(1)
-    # LinkedIn "add to profile", prefilled.
-    linkedin = urlsplit(href(f"linkedin-{pid}"))
+    # LinkedIn "add to profile", prefilled (through the tool, which counts the share).
+    counted = requests.get(tool.url(href(f"linkedin-{pid}")), allow_redirects=False)
+    assert counted.status_code == 303
+    linkedin = urlsplit(counted.headers["Location"])
     params = {k: v[0] for k, v in parse_qs(linkedin.query).items()}
     assert linkedin.netloc == "www.linkedin.com" and linkedin.path == "/profile/add"
     assert params["startTask"] == "CERTIFICATION_NAME" and params["name"] == "Quiz master"
@@ -369,3 +371,29 @@ def test_met_but_not_yet_awarded(app, tool, world):
     assert 'data-state="met"' in quiz and 'aria-valuenow="100"' in quiz
     assert "You meet the criteria: the badge will be issued at the next check." in quiz
     assert "Score at least 80% in Quiz 2 — done, you have 90%" in quiz
+
+
+def test_downloads_shares_and_views_are_counted_for_the_studio(app, tool, world):
+    s = _launch(world)
+    award_id = _earn(app, world)
+    assert _post(tool, s, f"awards/{award_id}/claim").status_code == 303
+    requests.get(tool.url(f"/ob/assertions/{award_id}.png"))
+    requests.get(tool.url(f"/ob/credentials/{award_id}.jwt"))
+    requests.get(tool.url(f"/course/{s['cid']}/learn/awards/{award_id}/credential.json"),
+                 params={"lt": s["token"]})
+    share = requests.get(tool.url(f"/course/{s['cid']}/learn/awards/{award_id}/share/linkedin"),
+                         params={"lt": s["token"]}, allow_redirects=False)
+    assert share.status_code == 303
+    assert share.headers["Location"].startswith("https://www.linkedin.com/profile/add?")
+    requests.get(tool.url(f"/ob/assertions/{award_id}"), headers={"Accept": "text/html"})
+    requests.get(tool.url(f"/ob/assertions/{award_id}"),
+                 headers={"Accept": "application/ld+json"})  # a verifier: not a view
+    teacher = _launch(world, "tom")
+    badge_page = requests.get(
+        tool.url(f"/course/{teacher['cid']}/studio/badges/{world['badges']['quiz']['id']}"),
+        params={"lt": teacher["token"]})
+    html = badge_page.text
+    assert re.search(r'id="stat-downloaded">3<', html), html[html.find("stats"):][:800]
+    assert re.search(r'id="stat-shared">1<', html)
+    assert re.search(r'id="stat-viewed">1<', html)
+    assert re.search(r'id="stat-claimed">1<', html)
