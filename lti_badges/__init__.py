@@ -33,7 +33,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         # In an LMS iframe the session cookie is third-party: None+Secure over HTTPS.
         SESSION_COOKIE_NAME="lti_badges_session",
-        SESSION_COOKIE_SAMESITE="None" if https else "Lax",
+        SESSION_COOKIE_SAMESITE="None" if https else None,
         SESSION_COOKIE_SECURE=https,
         SESSION_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,

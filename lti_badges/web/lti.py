@@ -45,8 +45,12 @@ def login() -> Response:
             new_window_url=url_for("lti.login") + "?" + urlencode(restart), https=https))
     else:
         resp = redirect(start.redirect_url, code=302)
+    # Over HTTPS the platform's form POST back to /lti/launch is cross-site: SameSite=None.
+    # Over plain http (development) None is refused without Secure, and an explicit Lax
+    # would not travel on that POST; no attribute lets browsers apply their Lax-by-default
+    # allowance for a top-level POST right after the cookie was set.
     resp.set_cookie(start.cookie_name, start.state, max_age=start.max_age, path="/lti/",
-                    secure=https, httponly=True, samesite="None" if https else "Lax")
+                    secure=https, httponly=True, samesite="None" if https else None)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

@@ -1,0 +1,67 @@
+"""Third-party cookies blocked (Chromium's third-party-cookie phase-out mode), the tool
+served from another site than the LMS: the login page notices inside the iframe that it
+cannot keep its cookie and offers a new window, where the launch completes — with the
+state and nonce checks unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from lti_badges import create_app
+from lti_badges.extensions import db
+from lti_badges.models import Deployment, Platform
+from tests.conftest import _base_config
+from tests.e2e.conftest import ARGS, CHROMIUM
+from tests.peer import PlatformPeer
+from tests.support.servers import ServerThread, free_port
+
+
+@pytest.fixture
+def cross_site(tmp_path, database_url):
+    """The tool at http://localhost:P (another site than the LMS at 127.0.0.1)."""
+    port = free_port()
+    app = create_app(_base_config(tmp_path, database_url, f"http://localhost:{port}"),
+                     instance_path=str(tmp_path / "instance"))
+    server = ServerThread(app, port).start()
+    with PlatformPeer(name="X") as peer:
+        base = f"http://localhost:{port}"
+        peer.register_tool("tool-x", ["d1"], base + "/lti/login", base + "/lti/launch",
+                           base + "/lti/jwks")
+        with app.app_context():
+            from lti_badges.lti import keys
+
+            keys.ensure_key(app.config["SECRET_KEY"])
+            platform = Platform(issuer=peer.issuer, client_id="tool-x", status="active",
+                                auth_login_url=peer.auth_login_url, token_url=peer.token_url,
+                                jwks_url=peer.jwks_url)
+            platform.deployments.append(Deployment(deployment_id="d1"))
+            db.session.add(platform)
+            db.session.commit()
+        peer.add_course("c1", title="Biologie 101")
+        peer.add_user("lea", name="Léa", email="lea@example.test")
+        peer.enroll("c1", "lea", roles=["Learner"])
+        yield peer
+    server.stop()
+
+
+def test_blocked_third_party_cookies_fall_back_to_a_new_window(cross_site, shots):
+    from playwright.sync_api import sync_playwright
+
+    peer = cross_site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=[*ARGS, "--test-third-party-cookie-phaseout"])
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(peer.lms_page_url(peer.prepare_launch("lea", "c1")))
+        frame = page.frame_locator("#tool")
+        frame.locator("#blocked").wait_for(state="visible")
+        shots(page, "cookies-blocked-in-iframe")
+        with context.expect_page() as popup_info:
+            frame.locator("#blocked a").click()
+        window = popup_info.value
+        window.wait_for_url("**/course/**")
+        window.wait_for_load_state()
+        shots(window, "launched-in-new-window")
+        assert "Biologie 101" in window.content()
+        browser.close()
