@@ -44,13 +44,11 @@ def cross_site(tmp_path, database_url):
     server.stop()
 
 
-def test_blocked_third_party_cookies_fall_back_to_a_new_window(cross_site, shots):
-    from playwright.sync_api import sync_playwright
-
+def test_blocked_third_party_cookies_fall_back_to_a_new_window(cross_site, shots, playwright):
     peer = cross_site
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=[*ARGS, "--test-third-party-cookie-phaseout"])
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=[*ARGS, "--test-third-party-cookie-phaseout"])
+    try:
         context = browser.new_context()
         page = context.new_page()
         page.goto(peer.lms_page_url(peer.prepare_launch("lea", "c1")))
@@ -64,4 +62,5 @@ def test_blocked_third_party_cookies_fall_back_to_a_new_window(cross_site, shots
         window.wait_for_load_state()
         shots(window, "launched-in-new-window")
         assert "Biologie 101" in window.content()
+    finally:
         browser.close()
