@@ -45,6 +45,13 @@ def test_designer_to_learner_to_revocation(registered, browser_context, shots, t
     page.wait_for_load_state()
     shots(page, "badge-saved")
     assert "Sécurité au labo" in page.content()
+    assert_accessible(page, "badge page")
+    lt = re.search(r"lt=([^&#]+)", page.url).group(1)
+    course_base = page.url.split("/studio/")[0]
+    for path, label in (("/people", "people"), ("/settings", "course settings")):
+        page.goto(f"{course_base}{path}?lt={lt}")
+        shots(page, label.replace(" ", "-"))
+        assert_accessible(page, label)
 
     # 2. The designer attaches it to the course with deep linking.
     page.goto(peer.start_url(peer.prepare_launch("designer", "c1",

@@ -40,3 +40,16 @@ def test_error_page_is_readable(registered, page, shots):
     assert frame.inner_text("#request-id")
     shots(page, "expired-launch")
     assert_accessible(frame, "error page")
+
+
+def test_tool_asks_the_lms_to_size_its_frame(registered, page):
+    """The page posts lti.frameResize with its height to the LMS page around it."""
+    peer = registered.peer
+    page.goto(peer.lms_page_url(peer.prepare_launch("teacher", "c1")))
+    page.evaluate("""() => { window.__resize = []; window.addEventListener('message',
+        e => { if (e.data && e.data.subject === 'lti.frameResize') window.__resize.push(e.data); });
+    }""")
+    frame = tool_frame(page)
+    frame.evaluate("location.reload()")
+    page.wait_for_function("() => window.__resize.length > 0")
+    assert page.evaluate("() => window.__resize[0].height") > 100

@@ -163,3 +163,30 @@ def test_sync_cli_errors(runner):
     assert result.exit_code != 0 and "No course" in result.output
     result = runner.invoke(args=["sync", "x:y"])
     assert result.exit_code != 0
+
+
+def test_scheduled_syncs_cover_active_courses_only(app, course):
+    from lti_badges.jobs import Scheduler, enqueue_all
+    from lti_badges.models import Platform
+
+    scheduler = Scheduler(app, 60)
+    scheduler.seconds = 0.2  # the schedule's loop, quickly
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 60
+        with app.app_context():
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                runs = db.session.scalars(db.select(SyncRun).filter_by(trigger="schedule")).all()
+                if runs and any(r.status == "done" for r in runs):
+                    break
+                time.sleep(0.2)
+            assert any(r.status == "done" for r in runs), [r.to_dict() for r in runs]
+    finally:
+        scheduler.stopped.set()
+        scheduler.join(timeout=10)
+    with app.app_context():
+        assert {a.person.sub for a in db.session.scalars(db.select(Award))} == {"l1"}
+        db.session.scalar(db.select(Platform)).status = "disabled"
+        db.session.commit()
+        assert enqueue_all("schedule") == []
