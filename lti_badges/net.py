@@ -12,6 +12,8 @@ import ipaddress
 import json
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -116,6 +118,23 @@ def _read_bounded(resp: requests.Response, max_bytes: int, what: str) -> None:
             raise FetchError(f"The {what} answered with more than {max_bytes} bytes.")
         chunks.append(chunk)
     resp._content = b"".join(chunks)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now.replace(tzinfo=UTC) if now and now.tzinfo is None else (now or datetime.now(UTC))
+    return max(0.0, (when - current).total_seconds())
 
 
 def get_json(url: str, policy: NetPolicy, *, what: str = "URL", **kwargs: Any) -> Any:

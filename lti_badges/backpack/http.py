@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from lti_badges.net import FetchError, NetPolicy, request
+from lti_badges.net import (
+    FetchError,
+    NetPolicy,
+    request,
+    retry_after_seconds,
+)
 
 __all__ = ["BackpackError", "FetchError", "NetPolicy", "PushResult", "json_body",
            "policy_from_config", "request", "retry_after_seconds"]
@@ -73,21 +76,6 @@ def json_body(resp: requests.Response) -> Any:
         return None
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = now.replace(tzinfo=UTC) if now and now.tzinfo is None else (now or datetime.now(UTC))
-    return max(0.0, (when - current).total_seconds())
 
 
 def network_failure(exc: FetchError) -> PushResult:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from lti_badges.criteria.facts import Facts
 from lti_badges.lti.roles import is_learner
@@ -246,3 +246,17 @@ def build_course_facts(
         warnings=tuple(warnings),
         roster_read=roster is not None,
     )
+
+
+def number(value: Any) -> float | None:
+    """A number from JSON that may carry it as a number or a string; booleans are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None

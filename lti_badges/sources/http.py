@@ -14,13 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from lti_badges.net import FetchError, NetPolicy, request
+from lti_badges.net import FetchError, NetPolicy, request, retry_after_seconds
 from lti_badges.sources.base import SourceError
 
 
@@ -39,20 +37,6 @@ class Retry:
         return min(self.max_delay, self.base_delay * (2 ** attempt))
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _transient(exc: FetchError) -> bool:
@@ -98,7 +82,7 @@ def send(
         if final:
             break
         wait = retry.backoff(attempt)
-        hinted = _retry_after(resp.headers.get("Retry-After"))
+        hinted = retry_after_seconds(resp.headers.get("Retry-After"))
         if hinted is not None:
             if hinted > retry.max_retry_after:
                 raise SourceError(

@@ -47,6 +47,7 @@ from lti_badges.sources.base import (
     ProgressCallback,
     SourceError,
     build_course_facts,
+    number,
 )
 from lti_badges.sources.http import Retry, send
 
@@ -271,17 +272,6 @@ def _member(raw: dict[str, Any]) -> Member:
     )
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -301,7 +291,7 @@ def _item_seen(item: dict[str, Any]) -> ItemSeen:
         item_id=item["id"],
         label=_text(item.get("label")),
         tag=_text(item.get("tag")),
-        score_maximum=_number(item.get("scoreMaximum")),
+        score_maximum=number(item.get("scoreMaximum")),
         kind="grade",
         source=AGS,
         aliases=(resource_id,) if resource_id else (),
@@ -310,10 +300,10 @@ def _item_seen(item: dict[str, Any]) -> ItemSeen:
 
 
 def _grade_fact(item: dict[str, Any], result: dict[str, Any]) -> GradeFact | None:
-    score = _number(result.get("resultScore"))
+    score = number(result.get("resultScore"))
     if score is None or result.get("userId") in (None, ""):
         return None  # AGS 2.0 §3.3: a result without resultScore has no grade yet
-    maximum = _number(result.get("resultMaximum"))
+    maximum = number(result.get("resultMaximum"))
     if maximum is None or maximum <= 0:
         maximum = 1.0  # AGS 2.0 §3.3: "if no value is specified, a default maximum of 1"
     resource_id = _text(item.get("resourceId"))

@@ -72,6 +72,7 @@ from lti_badges.sources.base import (
     ProgressCallback,
     SourceError,
     build_course_facts,
+    number,
 )
 from lti_badges.sources.http import Retry, send
 
@@ -649,17 +650,6 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 def from_unix(value: Any) -> datetime | None:
@@ -698,14 +688,14 @@ def _read_grades(report: list[dict[str, Any]], grades: dict[str, list[GradeFact]
                     idnumbers[cmid] = tag
             elif is_total:
                 aliases = ("moodle:course-total",)
-            minimum = _number(gi.get("grademin")) or 0.0
-            maximum = _number(gi.get("grademax"))
+            minimum = number(gi.get("grademin")) or 0.0
+            maximum = number(gi.get("grademax"))
             if item_id not in seen:
                 seen[item_id] = ItemSeen(
                     item_id=item_id, label=label, tag=tag, kind="grade", source=MOODLE,
                     # The course total's maximum differs per learner: no single value.
                     score_maximum=None if is_total else maximum, aliases=aliases)
-            score = _number(gi.get("graderaw"))
+            score = number(gi.get("graderaw"))
             if score is None or maximum is None or maximum <= minimum:
                 continue
             if gi.get("gradeishidden") or gi.get("gradehiddenbydate"):

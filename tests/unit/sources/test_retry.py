@@ -10,7 +10,8 @@ from werkzeug.wrappers import Response
 
 from lti_badges.net import NetPolicy
 from lti_badges.sources.base import SourceError
-from lti_badges.sources.http import Retry, _retry_after, send
+from lti_badges.sources.http import Retry, send
+from lti_badges.sources.http import retry_after_seconds as _retry_after
 from tests.support.servers import ServerThread, free_port
 
 
