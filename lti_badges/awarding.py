@@ -212,15 +212,21 @@ def _with_tool_facts(base: Facts, launches: list, held: list) -> Facts:
                    sources_read=frozenset(base.sources_read) | {"launches", "badges", "manual"})
 
 
-def _fingerprint(facts: CourseFacts, badges: list[Badge], held: int) -> str:
-    """A digest of everything a sync decides from, fed piece by piece (a large course's
-    facts would otherwise be one huge string in memory)."""
+def _facts_digest(facts: CourseFacts) -> str:
+    """A digest of the course's facts, fed piece by piece (a large course's facts would
+    otherwise be one huge string in memory). Computed once per sync."""
     digest = hashlib.sha256()
     for member in sorted(facts.roster, key=lambda m: m.user_id):
         digest.update(repr((member.user_id, member.status, tuple(member.roles))).encode())
     for uid in sorted(facts.facts):
         digest.update(uid.encode())
         digest.update(repr(facts.facts[uid]).encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(facts_digest: str, badges: list[Badge], held: int) -> str:
+    """Everything a sync decides from: the facts, the rules, how many awards exist."""
+    digest = hashlib.sha256(facts_digest.encode())
     for badge in badges:
         digest.update(json.dumps([badge.public_id, badge.rule, badge.updated_at.isoformat()],
                                  sort_keys=True, default=str).encode())
@@ -317,7 +323,8 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
     result.timings["roster"] = time.perf_counter() - clock
     held_count = db.session.scalar(db.select(db.func.count()).select_from(Award).join(Badge)
                                    .where(Badge.course_id == course.id)) or 0
-    fingerprint = _fingerprint(facts, list(badges), held_count)
+    facts_digest = _facts_digest(facts)
+    fingerprint = _fingerprint(facts_digest, list(badges), held_count)
     last = db.session.scalar(db.select(SyncRun).where(
         SyncRun.course_id == course.id, SyncRun.status == "done", SyncRun.id != run.id)
         .order_by(SyncRun.id.desc()).limit(1))
@@ -410,7 +417,8 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
     run.errors = result.errors
     if only_person_sub is None and not result.errors:
         # The state after this run's awards: the next run with the same facts finds it.
-        run.fingerprint = _fingerprint(facts, list(badges), held_count + len(result.awarded))
+        run.fingerprint = _fingerprint(facts_digest, list(badges),
+                                       held_count + len(result.awarded))
     db.session.commit()
     result.status = "done"
     return result
