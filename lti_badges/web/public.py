@@ -26,8 +26,17 @@ def healthz() -> Response:
         checks["database"] = f"error: {exc.__class__.__name__}"
         db.session.rollback()
     broker = current_app.config.get("BROKER_URL")
-    checks["broker"] = "configured" if broker else "in-process"
-    ok = checks["database"] == "ok"
+    if broker:
+        try:
+            import redis
+
+            redis.Redis.from_url(broker, socket_timeout=1, socket_connect_timeout=1).ping()
+            checks["broker"] = "ok"
+        except Exception as exc:  # reported, not raised
+            checks["broker"] = f"error: {exc.__class__.__name__}"
+    else:
+        checks["broker"] = "in-process"
+    ok = checks["database"] == "ok" and checks["broker"] in ("ok", "in-process")
     resp = jsonify({"status": "ok" if ok else "degraded", "checks": checks})
     resp.status_code = 200 if ok else 503
     return resp

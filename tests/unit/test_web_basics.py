@@ -105,3 +105,10 @@ def test_models_match_migrations(app):
     with app.app_context(), db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_healthz_reports_an_unreachable_broker(app, client):
+    app.config["BROKER_URL"] = "redis://127.0.0.1:9/0"
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["broker"].startswith("error")
