@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 import requests
 
+from lti_badges import awarding
 from lti_badges.extensions import db
-from lti_badges.lti import ags, nrps
+from lti_badges.lti import ags
 from lti_badges.models import Course, Platform
 from lti_badges.net import NetPolicy
-from lti_badges.platform_services import ServiceUnavailable, read_line_items, read_results, read_roster
+from lti_badges.sources.lti import LtiSource
 from tests.integration.conftest import course_id_of, csrf_of, launch_token
 
 
@@ -65,10 +65,10 @@ def test_nrps_roster_with_the_tool_token_every_page(app, registered):
         course = db.session.get(Course, cid)
         # Ask for pages of 3: the service answers with Link rel="next" to follow.
         course.services = {**course.services, "nrps_url": peer.memberships_url("c1") + "?limit=3"}
-        members = read_roster(course)
-    ids = {m["user_id"] for m in members}
+        members = awarding.lti_source(course).read_roster()
+    ids = {m.user_id for m in members}
     assert {"learner", "teacher", "s0", "s6"} <= ids and len(ids) == len(members) == 11
-    assert {m["status"] for m in members if m["user_id"] == "s0"} == {"Inactive"}
+    assert {m.status for m in members if m.user_id == "s0"} == {"Inactive"}
 
 
 def test_ags_line_items_and_results_with_the_tool_token(app, registered):
@@ -78,20 +78,19 @@ def test_ags_line_items_and_results_with_the_tool_token(app, registered):
     peer.set_result(quiz["id"], "learner", 8, 10)
     cid = _course(app, registered)
     with app.test_request_context():
-        course = db.session.get(Course, cid)
-        items = read_line_items(course)
+        source = awarding.lti_source(db.session.get(Course, cid))
+        items = source.read_line_items()
         assert {i["label"] for i in items} >= {"Quiz 1", "Quiz 2"}
-        results = read_results(course, quiz["id"])
+        results = source.read_results(quiz["id"])
     assert [(r["userId"], r["resultScore"]) for r in results] == [("learner", 8)]
 
 
 def test_service_calls_refused_without_a_valid_token(app, registered):
     peer = registered.peer
-    policy = NetPolicy(allow_insecure=True)
-    with pytest.raises(nrps.NrpsError, match="401"):
-        nrps.read_members(peer.memberships_url("c1"), "garbage", policy)
-    with pytest.raises(ags.AgsError, match="401"):
-        ags.read_line_items(peer.lineitems_url("c1"), "garbage", policy)
+    source = LtiSource(token_for=lambda scopes: "garbage", policy=NetPolicy(allow_insecure=True),
+                       nrps_url=peer.memberships_url("c1"), lineitems_url=peer.lineitems_url("c1"))
+    facts = source.read()
+    assert not facts.complete and "401" in " ".join(facts.errors)
 
 
 def test_token_endpoint_refuses_a_tool_whose_key_it_cannot_verify(app, registered):
@@ -100,10 +99,8 @@ def test_token_endpoint_refuses_a_tool_whose_key_it_cannot_verify(app, registere
         platform = db.session.get(Platform, registered.platform_id)
         platform.client_id = "not-the-registered-client"
         db.session.commit()
-        from lti_badges.lti.service_token import ServiceTokenError
-
-        with pytest.raises(ServiceTokenError, match="refused"):
-            read_roster(db.session.get(Course, cid))
+        facts = awarding.lti_source(db.session.get(Course, cid)).read()
+    assert not facts.complete and "refused" in " ".join(facts.errors)
 
 
 def test_course_without_services_says_so(app, registered):
@@ -111,10 +108,9 @@ def test_course_without_services_says_so(app, registered):
     with app.test_request_context():
         course = db.session.get(Course, cid)
         course.services = {}
-        with pytest.raises(ServiceUnavailable, match="NRPS"):
-            read_roster(course)
-        with pytest.raises(ServiceUnavailable, match="AGS"):
-            read_line_items(course)
+        assert awarding.lti_source(course) is None
+        facts = awarding.read_course(course)
+    assert not facts.complete and "no source of facts" in facts.errors[0]
 
 
 def test_link_header_parser_handles_moodle_quirks():
