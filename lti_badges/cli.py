@@ -83,11 +83,18 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Run the tool (SQLite under instance/ unless DATABASE_URL is set; jobs in-process)."""
     from waitress import serve
 
-    init_database()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("BASE_URL_EXPLICIT"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        app.config["BASE_URL"] = f"http://{shown}:{port}"
+    init_database()
     click.echo(f"lti-badges listening on http://{host}:{port} (public base URL "
                f"{app.config['BASE_URL']}, environment {app.config['ENV']})")
     click.echo(_urls_text())
+    if app.config["ENV"] == "production" and not app.config["BASE_URL"].startswith("https://"):
+        click.echo("  Note: in production LMSs reach the tool over HTTPS; set "
+                   "LTI_BADGES_BASE_URL to its public https:// address (behind a proxy), or "
+                   "LTI_BADGES_ENV=development to try it with a local LMS over http.")
     minutes = int(app.config.get("SYNC_INTERVAL_MINUTES") or 0)
     if minutes and not app.config.get("BROKER_URL"):
         from lti_badges.jobs import Scheduler

@@ -75,6 +75,8 @@ def load_settings(instance_path: Path, root: Path, overrides: dict[str, Any] | N
         raise SystemExit(
             f"LTI_BADGES_ENV must be one of {', '.join(ENVIRONMENTS)}, not {settings['ENV']!r}"
         )
+    # Whether someone chose the public URL; `serve --port` follows the port when nobody did.
+    settings["BASE_URL_EXPLICIT"] = settings["BASE_URL"] != DEFAULTS["BASE_URL"]
     settings["BASE_URL"] = str(settings["BASE_URL"]).rstrip("/")
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'lti-badges.sqlite3'}"

@@ -18,7 +18,7 @@ def test_serve_starts_on_sqlite_with_generated_keys_and_prints_admin_urls(tmp_pa
     exe = Path(sys.executable).with_name("lti-badges")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("LTI_BADGES_") and k != "DATABASE_URL"}
-    env["LTI_BADGES_BASE_URL"] = f"http://127.0.0.1:{port}"
+    # No LTI_BADGES_BASE_URL: the public URL follows --port.
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -40,4 +40,5 @@ def test_serve_starts_on_sqlite_with_generated_keys_and_prints_admin_urls(tmp_pa
     assert f"http://127.0.0.1:{port}/lti/jwks" in output
     assert "/lti/login" in output and "/lti/launch" in output
     assert (tmp_path / "instance" / "lti-badges.sqlite3").exists()
+    assert "https://" in output  # the production note tells how to reach an LMS
     assert (tmp_path / "instance" / "secret_key").exists()
