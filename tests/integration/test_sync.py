@@ -190,3 +190,15 @@ def test_scheduled_syncs_cover_active_courses_only(app, course):
         db.session.scalar(db.select(Platform)).status = "disabled"
         db.session.commit()
         assert enqueue_all("schedule") == []
+
+
+def test_public_page_explains_the_evidence_in_the_readers_language(app, runner, course, tool):
+    import requests
+
+    award = _sync(runner, course["id"])["awarded"][0]
+    en = requests.get(award["assertion_url"], headers={"Accept": "text/html",
+                                                       "Accept-Language": "en"}).text
+    fr = requests.get(award["assertion_url"], headers={"Accept": "text/html",
+                                                       "Accept-Language": "fr-CA"}).text
+    assert "Score at least 80%" in en
+    assert "Obtenir au moins 80" in fr and "Score at least" not in fr
