@@ -4,9 +4,9 @@ pathways, award CSV parsing, earners export and per-badge statistics.
 
 Reading a course's facts costs one NRPS call plus one AGS call per line item (and the
 Moodle connector's calls where configured), so pages never read them more than once per
-request, and a read is kept for ``FACTS_TTL_SECONDS`` in the process: the index and the
-preview show progress "as of" that read, which the page says. A sync drops the cached
-read when it finishes.
+request, and a read is kept in the app's facts cache (``services.course_facts``, shared with
+the learner pages): the index and the preview show progress "as of" that read, which the
+page says. A sync drops the cached read when it finishes.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, g
+from flask import g
 
 from lti_badges import awarding, criteria, issuing
 from lti_badges.criteria.facts import Facts
@@ -36,12 +34,11 @@ from lti_badges.models import (
     Person,
 )
 from lti_badges.models._time import utcnow
+from lti_badges.services.course_facts import facts_cache
 from lti_badges.sources.base import CourseFacts, Member
 
 log = logging.getLogger("lti_badges.studio")
 
-FACTS_TTL_SECONDS = 300
-_CACHE_SIZE = 200
 CLOSE = 0.5  # progress from which a learner counts as "close" in the preview
 MAX_CONDITIONS = 30
 MAX_ALIGNMENTS = 20
@@ -56,19 +53,9 @@ def _plain(message: str, **values: Any) -> str:
 
 # -- course facts, cached --------------------------------------------------------------
 
-
-@dataclass
-class _Cached:
-    facts: CourseFacts
-    at: float  # time.monotonic()
-    wall: datetime  # naive UTC, comparable with SyncRun.finished_at
-
-
-_lock = threading.Lock()
-
-
-def _cache() -> dict[int, _Cached]:
-    return current_app.extensions.setdefault("lti_badges.studio_facts", {})
+# A first read of a course can take a while; the studio waits for it (the learner's page
+# does not: it shows "being checked").
+FACTS_WAIT_SECONDS = 120.0
 
 
 def cached_facts(course: Course) -> CourseFacts | None:
@@ -76,40 +63,33 @@ def cached_facts(course: Course) -> CourseFacts | None:
     per_request = g.setdefault("_studio_facts", {})
     if course.id in per_request:
         return per_request[course.id]
-    entry = _cache().get(course.id)
-    if entry is not None and time.monotonic() - entry.at < FACTS_TTL_SECONDS:
-        per_request[course.id] = entry.facts
-        return entry.facts
-    return None
+    facts = facts_cache().peek(course.id)
+    if facts is not None:
+        per_request[course.id] = facts
+    return facts
 
 
 def course_facts(course: Course, *, refresh: bool = False) -> CourseFacts:
-    """The course's facts from its sources: at most one read per request, kept a while."""
+    """The course's facts from its sources: at most one read per request, shared with the
+    learner pages through the app's facts cache."""
     if not refresh:
         found = cached_facts(course)
         if found is not None:
             return found
-    try:
-        facts = awarding.read_course(course)
-    except Exception as exc:  # a source failing outright: the page says so, no 500
-        log.exception("studio: reading course %s failed", course.id)
-        facts = CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
-    with _lock:
-        cache = _cache()
-        cache.pop(course.id, None)
-        cache[course.id] = _Cached(facts, time.monotonic(), utcnow())
-        while len(cache) > _CACHE_SIZE:
-            cache.pop(next(iter(cache)))
+    cache = facts_cache()
+    if refresh:
+        cache.forget(course.id)
+    facts = cache.get(course.id, FACTS_WAIT_SECONDS) or CourseFacts(
+        source="error", errors=("The course is taking too long to read; try again shortly.",))
     g.setdefault("_studio_facts", {})[course.id] = facts
     return facts
 
 
 def forget_facts(course_id: int, older_than: datetime | None = None) -> None:
     """Drop the cached read (only if taken before ``older_than``, when given)."""
-    with _lock:
-        entry = _cache().get(course_id)
-        if entry is not None and (older_than is None or entry.wall < older_than):
-            _cache().pop(course_id, None)
+    if older_than is not None and older_than.tzinfo is None:
+        older_than = older_than.replace(tzinfo=UTC)
+    facts_cache().forget(course_id, older_than)
     g.get("_studio_facts", {}).pop(course_id, None)
 
 

@@ -37,17 +37,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
@@ -57,6 +53,8 @@ from lti_badges.extensions import db
 from lti_badges.lti.roles import LEARN
 from lti_badges.models import Award, Badge, Course, SyncRun
 from lti_badges.models._time import utcnow
+from lti_badges.services.course_facts import facts_cache
+from lti_badges.services.course_facts import failed as _failed
 from lti_badges.sources.base import CourseFacts
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
@@ -66,94 +64,7 @@ bp = Blueprint("learner", __name__, url_prefix="/course/<int:course_id>/learn")
 
 log = logging.getLogger("lti_badges.learner")
 
-DEFAULT_TTL = 120.0  # seconds a course's facts serve learner pages
-ERROR_TTL = 15.0  # seconds a failed read is remembered
 DEFAULT_WAIT = 4.0  # seconds a page waits for a first read
-
-
-# -- the per-course facts cache ----------------------------------------------------------
-
-
-@dataclass
-class _Entry:
-    facts: CourseFacts
-    stored: float  # time.monotonic() when stored
-    ttl: float
-
-
-@dataclass
-class FactsCache:
-    """Course facts per course id for one app: TTL, single flight, stale while revalidate."""
-
-    app: Flask
-    entries: dict[int, _Entry] = field(default_factory=dict)
-    pending: dict[int, Future] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
-        max_workers=2, thread_name_prefix="lti-badges-learner"))
-
-    def get(self, course_id: int, wait: float, *, stale_wait: float = 1.0,
-            synced_at: datetime | None = None) -> CourseFacts | None:
-        """The course's facts, or None when a first read is still running after ``wait`` s.
-
-        An entry older than its TTL, or than ``synced_at`` (a sync finished since: grades
-        have likely moved), is refreshed; the page waits ``stale_wait`` s for the new read
-        and otherwise gets the old facts while the read finishes in the background.
-        """
-        now = time.monotonic()
-        with self.lock:
-            entry = self.entries.get(course_id)
-            if entry is not None and now - entry.stored < entry.ttl and not (
-                    synced_at is not None and synced_at > entry.facts.read_at):
-                return entry.facts
-            future = self.pending.get(course_id)
-            if future is None:
-                future = self.pool.submit(self._read, course_id)
-                self.pending[course_id] = future
-        try:
-            return future.result(timeout=wait if entry is None else min(wait, stale_wait))
-        except FutureTimeout:
-            return entry.facts if entry is not None else None
-        except Exception as exc:  # the reader itself broke: progress unavailable, page fine
-            log.exception("learner page: the facts reader failed")
-            return CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
-
-    def put(self, course_id: int, facts: CourseFacts) -> None:
-        """Facts another reader just got (e.g. a sync), so learner pages need not read again."""
-        ttl = float(self.app.config.get("LEARNER_FACTS_TTL", DEFAULT_TTL))
-        with self.lock:
-            self.entries[course_id] = _Entry(facts, time.monotonic(),
-                                             min(ttl, ERROR_TTL) if _failed(facts) else ttl)
-
-    def forget(self, course_id: int) -> None:
-        with self.lock:
-            self.entries.pop(course_id, None)
-
-    def _read(self, course_id: int) -> CourseFacts:
-        try:
-            with self.app.app_context():
-                try:
-                    course = db.session.get(Course, course_id)
-                    if course is None:
-                        facts = CourseFacts(source="error",
-                                            errors=("The course no longer exists.",))
-                    else:
-                        facts = awarding.read_course(course)
-                except Exception as exc:  # a source failing outright: the page says unavailable
-                    log.exception("learner page: reading course %s failed", course_id)
-                    facts = CourseFacts(source="error",
-                                        errors=(f"{exc.__class__.__name__}: {exc}",))
-                finally:
-                    db.session.remove()
-            self.put(course_id, facts)
-            return facts
-        finally:
-            with self.lock:
-                self.pending.pop(course_id, None)
-
-
-def _failed(facts: CourseFacts) -> bool:
-    return facts.source in ("error", "none") or bool(facts.errors)
 
 
 def _last_sync(course_id: int) -> datetime | None:
@@ -161,15 +72,6 @@ def _last_sync(course_id: int) -> datetime | None:
     when = db.session.scalar(db.select(db.func.max(SyncRun.finished_at)).where(
         SyncRun.course_id == course_id, SyncRun.status == "done"))
     return when.replace(tzinfo=UTC) if when is not None else None
-
-
-def facts_cache() -> FactsCache:
-    ext = current_app.extensions
-    cache = ext.get("lti_badges.learner_facts")
-    if cache is None:
-        cache = ext.setdefault("lti_badges.learner_facts",
-                               FactsCache(current_app._get_current_object()))  # type: ignore[attr-defined]
-    return cache
 
 
 # -- progress -------------------------------------------------------------------------------
