@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from lti_badges import criteria, issuing
 from lti_badges.criteria.facts import BadgeHeld, Facts, Launch
@@ -36,9 +36,11 @@ from lti_badges.models import (
     Person,
     SyncRun,
 )
+from lti_badges.models._reconnect import DatabaseUnavailable, with_reconnect
 from lti_badges.models._time import utcnow
 from lti_badges.models._upsert import get_or_create
 from lti_badges.net import NetPolicy
+from lti_badges.services import sync_runs
 from lti_badges.sources.base import CourseFacts, FactSource, Member
 
 Progress = Callable[[str, int, int], None]
@@ -270,25 +272,84 @@ def _order_by_prerequisites(badges: list[Badge]) -> list[Badge]:
     return ordered
 
 
-def start_run(course: Course, trigger: str) -> SyncRun:
-    run = SyncRun(course_id=course.id, trigger=trigger, status="queued")
-    db.session.add(run)
-    db.session.commit()
-    return run
+def _db(step: Callable[[], Any], what: str, on_retry: Callable[[], None] | None = None) -> Any:
+    """``step`` again after a database restart, for up to ``SYNC_DB_RETRY_SECONDS``."""
+    return with_reconnect(step, seconds=float(current_app.config.get("SYNC_DB_RETRY_SECONDS")
+                                              or 120), what=what, on_retry=on_retry)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, DatabaseUnavailable):
+        return f"The sync stopped: {exc}."
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"The sync stopped: {exc.__class__.__name__}: {first}"[:300]
+
+
+def _outcome(run: SyncRun) -> SyncResult:
+    """A run this call joined: what it awarded, read back from the awards it made."""
+    awards = db.session.scalars(db.select(Award).filter_by(awarded_by=f"sync:{run.id}")
+                                .order_by(Award.id)).all()
+    return SyncResult(course_id=run.course_id, run_id=run.id, status=run.status,
+                      awarded=[issuing.award_summary(a) for a in awards],
+                      errors=list(run.errors or []), unchanged=run.phase == "unchanged")
 
 
 def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None = None,
                 only_person_sub: str | None = None) -> SyncResult:
-    """Evaluate every rule-bound badge of the course and award what is earned."""
+    """Evaluate every rule-bound badge of the course and award what is earned.
+
+    One sync per course runs at a time (``services.sync_runs``). A worker passes the queued
+    ``run_id`` it was given; a direct call (CLI, tests) queues one like any request and waits
+    while another run holds the course. A run that another worker took is joined: its
+    outcome is returned. The follow-up left while a run ran is run here next. A database
+    restart is ridden out; past ``SYNC_DB_RETRY_SECONDS`` the run fails with a one-line
+    reason and ``DatabaseUnavailable`` is raised.
+    """
     course = db.session.get(Course, course_id)
     if course is None:
         raise issuing.IssuingError(f"No course {course_id}.", 404, "not_found")
-    run = db.session.get(SyncRun, run_id) if run_id else None
+    direct = run_id is None
+    if run_id is None:
+        run_id = _db(lambda: sync_runs.request_run(course_id, trigger, only_person_sub).id,
+                     "queueing the sync")
+    state, run = _db(lambda: sync_runs.claim(run_id), "starting the sync")
+    while direct and state != "claimed" and run is not None \
+            and run.status not in sync_runs.FINISHED:
+        time.sleep(0.5)  # another worker holds the course, or runs our run: wait for it
+        state, run = _db(lambda: sync_runs.claim(run_id), "starting the sync")
     if run is None:
-        run = start_run(course, trigger)
-    run.status, run.started_at, run.phase = "running", utcnow(), "reading"
-    db.session.commit()
+        raise issuing.IssuingError(f"No sync run {run_id}.", 404, "not_found")
+    if state != "claimed":
+        return _outcome(run)
+    result = _run_claimed(course, run)
+    while (next_id := _db(lambda: sync_runs.next_queued(course_id), "follow-up")) is not None:
+        state, follow_up = _db(lambda: sync_runs.claim(next_id), "starting the follow-up")
+        if state != "claimed" or follow_up is None:
+            break
+        _run_claimed(course, follow_up)
+    return result
+
+
+def _run_claimed(course: Course, run: SyncRun) -> SyncResult:
+    try:
+        return _sync_run(course, run)
+    except Exception as exc:
+        sync_runs.fail(run.id, _reason(exc))
+        raise
+
+
+def _sync_run(course: Course, run: SyncRun) -> SyncResult:
+    course_id, only_person_sub = course.id, run.person_sub
     result = SyncResult(course_id=course.id, run_id=run.id, status="running")
+
+    def save(**fields: Any) -> None:
+        def step() -> None:
+            for key, value in fields.items():
+                setattr(run, key, value)
+            sync_runs.renew(run)
+            db.session.commit()
+
+        _db(step, f"sync run {run.id}")
 
     last_commit = [0.0]
 
@@ -297,57 +358,68 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
         # committed at most twice a second (a commit per page would cost more than the page).
         run.phase, run.done, run.total = phase, done, total
         if time.monotonic() - last_commit[0] > 0.5 or done == total:
-            db.session.commit()
+            sync_runs.renew(run)
+            try:
+                db.session.commit()
+            except DBAPIError:  # progress is news, not work: a restart must not stop the read
+                db.session.rollback()
             last_commit[0] = time.monotonic()
 
     clock = time.perf_counter()
     try:
-        facts = read_course(course, progress)
+        facts = _db(lambda: read_course(course, progress), "reading the course")
+    except DatabaseUnavailable:
+        raise
     except Exception as exc:  # a source failing outright: report, award nothing
         current_app.logger.exception("sync of course %s could not read its sources", course_id)
         facts = CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
     result.timings["fetch"] = time.perf_counter() - clock
     if not facts.complete:
-        run.status, run.phase, run.finished_at = "partial", "stopped", utcnow()
-        run.errors = [{"error": e} for e in facts.errors] or [{"error": facts.reason or
-                                                               "incomplete"}]
-        db.session.commit()
-        result.status, result.errors = "partial", run.errors
+        errors = [{"error": e} for e in facts.errors] or [{"error": facts.reason or
+                                                           "incomplete"}]
+        save(status="partial", phase="stopped", finished_at=utcnow(), errors=errors)
+        result.status, result.errors = "partial", errors
         return result
 
-    badges = db.session.scalars(db.select(Badge).where(
-        Badge.course_id == course.id, Badge.archived.is_(False), Badge.rule.is_not(None))).all()
+    def roster() -> tuple[list[Badge], dict[str, Person], int, SyncRun | None]:
+        badges = db.session.scalars(db.select(Badge).where(
+            Badge.course_id == course.id, Badge.archived.is_(False),
+            Badge.rule.is_not(None))).all()
+        people = _sync_roster(course, facts)
+        db.session.commit()
+        held_count = db.session.scalar(db.select(db.func.count()).select_from(Award)
+                                       .join(Badge).where(Badge.course_id == course.id)) or 0
+        last = db.session.scalar(db.select(SyncRun).where(
+            SyncRun.course_id == course.id, SyncRun.status == "done", SyncRun.id != run.id)
+            .order_by(SyncRun.id.desc()).limit(1))
+        return list(badges), people, held_count, last
+
     clock = time.perf_counter()
-    people = _sync_roster(course, facts)
-    db.session.commit()
+    badges, people, held_count, last = _db(roster, "updating the roster")
     result.timings["roster"] = time.perf_counter() - clock
-    held_count = db.session.scalar(db.select(db.func.count()).select_from(Award).join(Badge)
-                                   .where(Badge.course_id == course.id)) or 0
     facts_digest = _facts_digest(facts)
     fingerprint = _fingerprint(facts_digest, list(badges), held_count)
-    last = db.session.scalar(db.select(SyncRun).where(
-        SyncRun.course_id == course.id, SyncRun.status == "done", SyncRun.id != run.id)
-        .order_by(SyncRun.id.desc()).limit(1))
     if only_person_sub is None and last is not None and last.fingerprint == fingerprint:
-        run.status, run.phase, run.fingerprint, run.finished_at = "done", "unchanged", \
-            fingerprint, utcnow()
-        db.session.commit()
+        save(status="done", phase="unchanged", fingerprint=fingerprint, finished_at=utcnow())
         result.status, result.unchanged = "done", True
         return result
 
     learners = [m for m in facts.learners
                 if only_person_sub is None or m.user_id == only_person_sub]
-    extra = _tool_facts(course, {m.user_id: people[m.user_id] for m in learners})
     now = datetime.now(UTC)
     ordered = _order_by_prerequisites([b for b in badges if b.rule])
     rules = {b.id: criteria.parse(b.rule) for b in ordered}  # parse once, evaluate many
     badge_ids = {b.public_id: b.id for b in ordered}
-    person_ids = {sub: p.id for sub, p in people.items()}
-    held_ids = {(badge_id, person_id) for badge_id, person_id in db.session.execute(
-        db.select(Award.badge_id, Award.person_id).where(
-            Award.badge_id.in_([b.id for b in ordered]), Award.person_id.is_not(None)))}
-    run.phase, run.done, run.total = "evaluating", 0, len(learners) * max(1, len(ordered))
-    db.session.commit()
+
+    def prepare() -> tuple[dict[int, tuple[list, list]], dict[str, int], set[tuple[int, int]]]:
+        extra = _tool_facts(course, {m.user_id: people[m.user_id] for m in learners})
+        held_ids = {(badge_id, person_id) for badge_id, person_id in db.session.execute(
+            db.select(Award.badge_id, Award.person_id).where(
+                Award.badge_id.in_([b.id for b in ordered]), Award.person_id.is_not(None)))}
+        return extra, {sub: p.id for sub, p in people.items()}, held_ids
+
+    extra, person_ids, held_ids = _db(prepare, "reading what the learners hold")
+    save(phase="evaluating", done=0, total=len(learners) * max(1, len(ordered)))
     clocks = {"evaluate": 0.0, "issue": 0.0}
 
     def award_batch(batch: list[Member], safe: bool) -> list[dict[str, Any]]:
@@ -357,7 +429,7 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
         done: list[dict[str, Any]] = []
         for member in batch:
             person = people[member.user_id]
-            launches, held = extra[person.id]
+            launches, held = extra[person_ids[member.user_id]]
             learner_facts = _with_tool_facts(facts.facts_for(member.user_id), launches, held)
             for badge in ordered:
                 clock = time.perf_counter()
@@ -365,7 +437,7 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
                                             badge_id=badge.public_id)
                 clocks["evaluate"] += time.perf_counter() - clock
                 # Held already, or revoked: never re-issued by a sync.
-                if not outcome.met or (badge.id, person.id) in held_ids:
+                if not outcome.met or (badge.id, person_ids[member.user_id]) in held_ids:
                     continue
                 clock = time.perf_counter()
                 evidence = {"rule": badge.rule, "result": outcome.to_json(),
@@ -393,33 +465,50 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
         return done
 
     batch_size = 50
+    retried = False
     for start in range(0, len(learners), batch_size):
         batch = learners[start:start + batch_size]
-        try:
-            awarded = award_batch(batch, safe=False)
-        except IntegrityError:
-            # Another worker awarded someone of this batch meanwhile: redo it carefully.
-            db.session.rollback()
-            held_ids |= {(badge_id, person_id) for badge_id, person_id in db.session.execute(
+        mark, safe = len(result.errors), [False]
+
+        def redo_carefully(batch: list[Member] = batch, mark: int = mark,
+                           safe: list[bool] = safe) -> None:
+            # Another worker awarded someone of this batch meanwhile, or the connection went
+            # while it committed (did it?): what is held now is skipped, award by award.
+            nonlocal retried
+            retried = True
+            del result.errors[mark:]
+            held_ids.update(db.session.execute(
                 db.select(Award.badge_id, Award.person_id).where(
                     Award.badge_id.in_([b.id for b in ordered]),
-                    Award.person_id.in_([people[m.user_id].id for m in batch])))}
-            awarded = award_batch(batch, safe=True)
+                    Award.person_id.in_([person_ids[m.user_id] for m in batch]))).tuples())
+            safe[0] = True
+
+        def attempt(batch: list[Member] = batch, safe: list[bool] = safe) -> list[dict]:
+            try:
+                return award_batch(batch, safe=safe[0])
+            except IntegrityError:
+                db.session.rollback()
+                redo_carefully()
+                return award_batch(batch, safe=True)
+
+        awarded = _db(attempt, f"awarding (sync run {run.id})", on_retry=redo_carefully)
         result.awarded.extend(awarded)
         for summary in awarded:
             held_ids.add((badge_ids[summary["badge"]], person_ids[summary["person_sub"]]))
-        run.done = min(len(learners), start + batch_size) * len(ordered)
-        db.session.commit()
+        save(done=min(len(learners), start + batch_size) * len(ordered))
     evaluate_s, issue_s = clocks["evaluate"], clocks["issue"]
     result.timings["evaluate"], result.timings["issue"] = evaluate_s, issue_s
-    run.status, run.phase, run.finished_at = "done", "finished", utcnow()
-    run.awarded = len(result.awarded)
-    run.errors = result.errors
+    if retried:  # a batch whose commit went through unseen: its awards are this run's too
+        seen = {a["id"] for a in result.awarded}
+        result.awarded.extend(a for a in _db(lambda: _outcome(run).awarded, "counting awards")
+                              if a["id"] not in seen)
+    fields: dict[str, Any] = {"status": "done", "phase": "finished", "finished_at": utcnow(),
+                              "awarded": len(result.awarded), "errors": result.errors}
     if only_person_sub is None and not result.errors:
         # The state after this run's awards: the next run with the same facts finds it.
-        run.fingerprint = _fingerprint(facts_digest, list(badges),
-                                       held_count + len(result.awarded))
-    db.session.commit()
+        fields["fingerprint"] = _fingerprint(facts_digest, list(badges),
+                                             held_count + len(result.awarded))
+    save(**fields)
     result.status = "done"
     return result
 

@@ -32,6 +32,15 @@ DEFAULTS: dict[str, Any] = {
     "HTTP_MAX_RESPONSE_BYTES": 2 * 1024 * 1024,
     "SYNC_INTERVAL_MINUTES": 60,  # 0: no scheduled syncs
     "SYNC_ON_LAUNCH": 1,  # a learner's launch queues a sync for that learner
+    "SYNC_LEASE_SECONDS": 300,  # a running sync not heard of for this long has stopped
+    "SYNC_LAUNCH_JOIN_SECONDS": 15,  # a launch joins a running sync that started this recently
+    "SYNC_DB_RETRY_SECONDS": 120,  # how long a sync waits for the database to come back
+    # Requests per client address (limits-library syntax; "" turns one off).
+    "RATE_LIMIT_VERIFY_API": "60 per minute",
+    "RATE_LIMIT_VERIFY_PAGE": "20 per minute",
+    "RATE_LIMIT_LOGIN": "300 per minute",
+    "RATE_LIMIT_REGISTER": "10 per minute",
+    "PROXY_HOPS": 0,  # reverse proxies in front of the tool whose X-Forwarded-For is trusted
     "BACKPACK_HTTP_TIMEOUT_SECONDS": 10,
     "BACKPACK_MAX_ATTEMPTS": 6,
     "BACKPACK_BACKOFF_BASE_SECONDS": 60,

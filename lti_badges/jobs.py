@@ -19,12 +19,13 @@ from flask import Flask, current_app
 log = logging.getLogger("lti_badges.jobs")
 
 
-def _sync_task(course_id: int, run_id: int, trigger: str,
+def _sync_task(course_id: int, run_id: int, trigger: str = "manual",
                only_person_sub: str | None = None) -> dict[str, Any]:
+    """Run the queued run ``run_id`` (its scope is on the row; the other arguments stay for
+    messages queued by an older version)."""
     from lti_badges.awarding import sync_course
 
-    return sync_course(course_id, trigger=trigger, run_id=run_id,
-                       only_person_sub=only_person_sub).to_json()
+    return sync_course(course_id, trigger=trigger, run_id=run_id).to_json()
 
 
 def _sync_all_task() -> dict[str, Any]:
@@ -43,17 +44,11 @@ TASKS: dict[str, Callable[..., Any]] = {"sync_course": _sync_task, "sync_all": _
 
 def _mark_failed(run_id: int | None, exc: BaseException) -> None:
     from lti_badges.extensions import db
-    from lti_badges.models import SyncRun
-    from lti_badges.models._time import utcnow
+    from lti_badges.services import sync_runs
 
     db.session.rollback()
-    if run_id is None:
-        return
-    run = db.session.get(SyncRun, run_id)
-    if run is not None and run.status in ("queued", "running"):
-        run.status, run.finished_at = "failed", utcnow()
-        run.errors = [*(run.errors or []), {"error": f"{exc.__class__.__name__}: {exc}"}]
-        db.session.commit()
+    if run_id is not None:
+        sync_runs.fail(run_id, f"{exc.__class__.__name__}: {exc}")
 
 
 def run_task(app: Flask, name: str, kwargs: dict[str, Any]) -> Any:
@@ -119,16 +114,26 @@ def backend() -> InProcessBackend | CeleryBackend:
     return existing
 
 
-def enqueue_sync(course_id: int, trigger: str, only_person_sub: str | None = None) -> Any:
-    """Queue a sync; returns its SyncRun at once (status queued)."""
-    from lti_badges.awarding import start_run
-    from lti_badges.extensions import db
-    from lti_badges.models import Course
+def enqueue_sync(course_id: int, trigger: str = "manual", only_person_sub: str | None = None,
+                 *, person_id: int | None = None) -> Any:
+    """Ask for a sync of the course — of one learner with ``only_person_sub`` (LTI sub) or
+    ``person_id`` — and return at once the SyncRun that will serve it: a new queued run, or
+    the run it joined (one sync per course at a time, see ``services.sync_runs``).
 
-    course = db.session.get(Course, course_id)
-    run = start_run(course, trigger)
-    backend().submit("sync_course", course_id=course_id, run_id=run.id, trigger=trigger,
-                     only_person_sub=only_person_sub)
+    The one entry point for every trigger: "manual" (studio), "launch", "schedule", "notice"
+    (a platform's signed notice of a grade change: never joins a run already reading)."""
+    from lti_badges.extensions import db
+    from lti_badges.models import Person
+    from lti_badges.services import sync_runs
+
+    if person_id is not None and only_person_sub is None:
+        person = db.session.get(Person, person_id)
+        only_person_sub = person.sub if person is not None else None
+    run = sync_runs.request_run(course_id, trigger, only_person_sub)
+    if run.status == "queued":
+        # Also when it joined a queued run: a worker that finds it taken does nothing, and a
+        # run whose task was lost (its worker died) gets one.
+        backend().submit("sync_course", course_id=course_id, run_id=run.id, trigger=trigger)
     return run
 
 

@@ -30,6 +30,13 @@ class SyncRun(db.Model):
     """One evaluation of a course: progress the teacher's page shows, and what came of it."""
 
     __tablename__ = "sync_runs"
+    # One sync per course at a time, across processes and workers: at most one run running
+    # and one queued (the follow-up) per course. The database enforces it; no lock service.
+    __table_args__ = tuple(
+        sa.Index(f"ix_sync_runs_one_{state}", "course_id", unique=True,
+                 sqlite_where=sa.text(f"status = '{state}'"),
+                 postgresql_where=sa.text(f"status = '{state}'"))
+        for state in ("queued", "running"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"),
@@ -37,6 +44,11 @@ class SyncRun(db.Model):
     trigger: Mapped[str] = mapped_column(sa.String(16))  # manual | launch | schedule | cli
     status: Mapped[str] = mapped_column(sa.String(16), default="queued")
     # queued | running | done | failed | partial (a source could not be read: nothing awarded)
+    # Whom the run evaluates: one learner (LTI sub) or, when None, the whole course.
+    person_sub: Mapped[str | None] = mapped_column(sa.String(255))
+    # A running run's worker renews this while it works; past it, the worker is presumed
+    # dead and the next sync of the course takes over (the run becomes failed).
+    lease_until: Mapped[datetime | None]
     phase: Mapped[str | None] = mapped_column(sa.String(40))
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
