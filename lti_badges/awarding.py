@@ -278,7 +278,8 @@ def _db(step: Callable[[], Any], what: str, on_retry: Callable[[], None] | None 
                                               or 120), what=what, on_retry=on_retry)
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """One line for a person: why a sync stopped."""
     if isinstance(exc, DatabaseUnavailable):
         return f"The sync stopped: {exc}."
     first = (str(exc).strip().splitlines() or [""])[0]
@@ -331,10 +332,11 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
 
 
 def _run_claimed(course: Course, run: SyncRun) -> SyncResult:
+    run_id = run.id  # read now: after a failed transaction the row would be reloaded
     try:
         return _sync_run(course, run)
     except Exception as exc:
-        sync_runs.fail(run.id, _reason(exc))
+        sync_runs.fail(run_id, failure_reason(exc))
         raise
 
 

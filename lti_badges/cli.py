@@ -530,7 +530,15 @@ def sync_command(course: str | None, all_courses: bool, as_json: bool) -> None:
             .order_by(Course.id)).all()
     else:
         ids = [_course_ref(course).id]
-    results = [awarding.sync_course(cid, trigger="cli").to_json() for cid in ids]
+    results = []
+    for cid in ids:
+        try:
+            results.append(awarding.sync_course(cid, trigger="cli").to_json())
+        except Exception as exc:  # the run says failed; a person reads one line, no traceback
+            db.session.rollback()
+            results.append({"course": cid, "status": "failed", "run": None, "awarded": [],
+                            "errors": [{"error": awarding.failure_reason(exc)}],
+                            "unchanged": False})
     if as_json:
         click.echo(json.dumps(results if all_courses else results[0], indent=2))
     else:

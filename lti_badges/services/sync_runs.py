@@ -150,8 +150,9 @@ def fail(run_id: int, reason: str) -> None:
             run.status, run.phase, run.finished_at = "failed", "stopped", utcnow()
             run.errors = [*(run.errors or []), {"error": reason}]
             db.session.commit()
-    except Exception:
-        current_app.logger.exception("could not mark sync run %s failed", run_id)
+    except Exception as exc:  # the lease will say it later
+        current_app.logger.warning("could not mark sync run %s failed: %s", run_id,
+                                   exc.__class__.__name__)
         db.session.rollback()
 
 

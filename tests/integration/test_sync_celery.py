@@ -34,6 +34,8 @@ def _worker(app, redis_url: str, log: Path) -> subprocess.Popen:
         "LTI_BADGES_BASE_URL": app.config["BASE_URL"],
         "LTI_BADGES_ENV": "test",
         "LTI_BADGES_CONTEXTS_DIR": app.config["CONTEXTS_DIR"],
+        # This checkout's code, whatever the editable install points at.
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     })
     exe = Path(sys.executable).with_name("lti-badges")
     return subprocess.Popen([str(exe), "worker", "--concurrency", "4"], cwd=log.parent, env=env,
