@@ -32,6 +32,15 @@ def _sync_all_task() -> dict[str, Any]:
     return {"queued": [run.id for run in enqueue_all("schedule")]}
 
 
+def _purge_task() -> dict[str, Any]:
+    from lti_badges.extensions import db
+    from lti_badges.lti.launch import purge_expired
+
+    purged = purge_expired()
+    db.session.commit()
+    return {"login_states_purged": purged}
+
+
 def _outbox_task() -> dict[str, Any]:
     from lti_badges.backpack.service import process_outbox
 
@@ -39,7 +48,8 @@ def _outbox_task() -> dict[str, Any]:
 
 
 TASKS: dict[str, Callable[..., Any]] = {"sync_course": _sync_task, "sync_all": _sync_all_task,
-                                        "process_outbox": _outbox_task}
+                                        "process_outbox": _outbox_task,
+                                        "purge_login_states": _purge_task}
 
 
 def _mark_failed(run_id: int | None, exc: BaseException) -> None:
@@ -97,6 +107,9 @@ def make_celery(app: Flask, broker_url: str) -> Any:
     interval = int(app.config.get("SYNC_INTERVAL_MINUTES") or 0)
     if interval:
         schedule["sync-all"] = {"task": "lti_badges.sync_all", "schedule": interval * 60.0}
+    # Login states nobody used: gone within a lifetime of theirs after they expire.
+    schedule["purge-login-states"] = {"task": "lti_badges.purge_login_states",
+                                      "schedule": float(app.config["LOGIN_STATE_TTL_SECONDS"])}
     outbox = int(app.config.get("OUTBOX_INTERVAL_SECONDS") or 0)
     if outbox:
         schedule["outbox"] = {"task": "lti_badges.process_outbox", "schedule": float(outbox)}
@@ -165,6 +178,10 @@ class Scheduler(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(self.seconds):
+            try:
+                run_task(self.app, "purge_login_states", {})
+            except Exception:
+                log.exception("purging expired login states failed")
             with self.app.app_context():
                 try:
                     enqueue_all("schedule")

@@ -44,6 +44,9 @@ def _base_config(tmp: Path, url: str, base_url: str) -> dict:
         "BASE_URL": base_url,
         "CONTEXTS_DIR": str(SHARED / "standards" / "contexts"),
         "JWKS_REFETCH_MIN_SECONDS": 0,
+        # No test is throttled by accident; tests/integration/test_rate_limits.py sets its own.
+        **dict.fromkeys(("RATE_LIMIT_VERIFY_API", "RATE_LIMIT_VERIFY_PAGE", "RATE_LIMIT_LOGIN",
+                         "RATE_LIMIT_REGISTER"), "100000 per minute"),
     }
 
 

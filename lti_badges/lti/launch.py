@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -110,6 +110,15 @@ def find_platform(iss: str | None, client_id: str | None) -> Platform:
     return platform
 
 
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete login states never used and spent nonces past their time (cheaply, by index):
+    at every login, and on the schedule (``jobs``) for when logins stop. The caller commits."""
+    now = now or utcnow()
+    states = db.session.execute(db.delete(LoginState).where(LoginState.expires_at < now))
+    db.session.execute(db.delete(UsedNonce).where(UsedNonce.expires_at < now))
+    return int(states.rowcount or 0)
+
+
 def start_login(params: dict[str, str], config: Any) -> LoginStart:
     """Third-party initiated login (LTI 1.3 Core §5.1.1, OIDC §4): answer with the auth request."""
     platform = find_platform(params.get("iss"), params.get("client_id"))
@@ -137,9 +146,7 @@ def start_login(params: dict[str, str], config: Any) -> LoginStart:
         state=state, nonce=nonce, platform_id=platform.id, target_link_uri=target or None,
         new_window=bool(params.get("lti_badges_new_window")), expires_at=now + timedelta(seconds=ttl),
     ))
-    # Expired states and nonces are dead weight; sweep them here, cheaply, by index.
-    db.session.execute(db.delete(LoginState).where(LoginState.expires_at < now))
-    db.session.execute(db.delete(UsedNonce).where(UsedNonce.expires_at < now))
+    purge_expired(now)
     db.session.commit()
 
     auth = {

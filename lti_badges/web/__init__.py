@@ -41,3 +41,6 @@ def register_web(app: Flask) -> None:
     for area in AREAS:
         if importlib.util.find_spec(f"lti_badges.web.{area}") is not None:
             app.register_blueprint(importlib.import_module(f"lti_badges.web.{area}").bp)
+    from lti_badges.web import limits
+
+    limits.init_app(app)
