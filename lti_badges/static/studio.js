@@ -24,6 +24,7 @@
     var msg = document.getElementById("sync-message");
     var box = document.getElementById("sync-progress-box");
     var button = document.getElementById("sync-now");
+    var last = document.getElementById("last-sync");
     box.hidden = false;
     if (button) { button.disabled = true; }
     function tick() {
@@ -33,6 +34,8 @@
           bar.value = run.percent || 0;
           bar.textContent = (run.percent || 0) + " %";
           msg.textContent = run.message || run.status;
+          // The "Last sync" line follows the run (server-rendered, escaped by the template).
+          if (last && run.last_sync_html) { last.innerHTML = run.last_sync_html; }
           if (run.finished) {
             if (button) { button.disabled = false; }
             loadProgress(true);

@@ -135,7 +135,10 @@ def sync_status(course_id: int, run_id: int) -> Response:
     if run.status in FINISHED and run.finished_at:
         svc.forget_facts(course_id, older_than=run.finished_at)
     return jsonify({**run.to_dict(), "finished": run.status in FINISHED,
-                    "message": _run_message(run)})
+                    "message": _run_message(run),
+                    # The panel's "Last sync" line, as the page would show it now.
+                    "last_sync_html": render_template("studio/_last_sync.html",
+                                                      last_run=run)})
 
 
 def _run_message(run: SyncRun) -> str:
