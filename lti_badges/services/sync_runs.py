@@ -17,7 +17,6 @@ one ``queued``. So:
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, update
@@ -154,7 +153,3 @@ def fail(run_id: int, reason: str) -> None:
         current_app.logger.warning("could not mark sync run %s failed: %s", run_id,
                                    exc.__class__.__name__)
         db.session.rollback()
-
-
-def describe(run: SyncRun) -> dict[str, Any]:
-    return {**run.to_dict(), "finished": run.status in FINISHED}

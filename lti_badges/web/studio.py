@@ -24,6 +24,7 @@ from lti_badges.lti.roles import AWARD, DESIGN, VIEW_COURSE
 from lti_badges.models import Award, Badge, Course, ImageAsset, Issuer, Membership, Person, SyncRun
 from lti_badges.openbadges import images
 from lti_badges.services import studio as svc
+from lti_badges.services import sync_runs
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError, wants_json
 from lti_badges.web.urls import lurl
@@ -143,6 +144,8 @@ def sync_status(course_id: int, run_id: int) -> Response:
 
 def _run_message(run: SyncRun) -> str:
     if run.status == "queued":
+        if sync_runs.active(run.course_id, "running") is not None:
+            return _("Waiting for the sync under way to finish…")
         return _("Waiting to start…")
     if run.status == "running":
         return _("Checking: %(done)d of %(total)d", done=run.done, total=run.total)

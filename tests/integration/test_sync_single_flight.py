@@ -18,7 +18,7 @@ from lti_badges.crypto import fernet
 from lti_badges.extensions import db
 from lti_badges.models import Award, Course, MoodleConnector, SyncRun
 from lti_badges.models._time import utcnow
-from tests.integration.conftest import register
+from tests.integration.conftest import launch_token, register
 from tests.unit.sources.replay import WS_TOKEN, MoodleWsReplay
 
 
@@ -51,7 +51,9 @@ def moodle_course(app, tool, peer, runner):
         peer.add_user("t", name="Tom Teacher", email="tom@example.test")
         peer.enroll("2", "4", roles=["Learner"])
         peer.enroll("2", "t", roles=["Instructor"])
-        assert peer.launch(peer.new_browser(), "t", "2").status_code == 200
+        teacher = peer.new_browser()
+        landed = peer.launch(teacher, "t", "2")
+        assert landed.status_code == 200
         with app.app_context():
             db.session.add(MoodleConnector(
                 platform_id=reg.platform_id, url=moodle.site_url,
@@ -66,7 +68,8 @@ def moodle_course(app, tool, peer, runner):
             "badges", "add", "--issuer", issuer["id"], "--name", "Essay 1 ≥ 80 %",
             "--description", "d", "--criteria-text", "c", "--course", str(cid),
             "--rule", '{"grade": {"item": "moodle:cm:1", "min_percent": 80}}', "--json"]))
-        yield {"id": cid, "moodle": moodle, "peer": peer}
+        yield {"id": cid, "moodle": moodle, "peer": peer, "tool": tool, "teacher": teacher,
+               "token": launch_token(landed)}
         moodle.gate.set()
 
 
@@ -197,3 +200,10 @@ def test_a_live_run_is_not_taken_over(app, moodle_course):
         db.session.expire_all()
         assert db.session.get(SyncRun, alive.id).status == "running"
         assert db.session.get(SyncRun, follow_up.id).status == "queued"
+        follow_up_id = follow_up.id
+    # The teacher's panel says why it waits.
+    status = moodle_course["teacher"].get(
+        moodle_course["tool"].url(f"/course/{cid}/studio/sync/{follow_up_id}"),
+        headers={"X-Launch-Token": moodle_course["token"], "Accept": "application/json"})
+    assert status.status_code == 200
+    assert status.json()["message"] == "Waiting for the sync under way to finish…"
