@@ -8,7 +8,8 @@ once: the database refuses a second award of a badge to a person, so several
 workers syncing one course cannot duplicate one. A source that cannot be read
 completely stops the sync before anything is awarded, and the run says why.
 A revoked award is never re-issued, and a learner who drops below a threshold
-keeps what was issued.
+keeps what was issued. One sync per course runs at a time (``services.sync_runs``), and
+a database restart in the middle of a sync is ridden out (``models._reconnect``).
 """
 
 from __future__ import annotations
@@ -502,8 +503,14 @@ def _sync_run(course: Course, run: SyncRun) -> SyncResult:
     result.timings["evaluate"], result.timings["issue"] = evaluate_s, issue_s
     if retried:  # a batch whose commit went through unseen: its awards are this run's too
         seen = {a["id"] for a in result.awarded}
-        result.awarded.extend(a for a in _db(lambda: _outcome(run).awarded, "counting awards")
-                              if a["id"] not in seen)
+
+        def unseen() -> list[dict[str, Any]]:
+            ids = [pid for pid in db.session.scalars(db.select(Award.public_id).filter_by(
+                awarded_by=f"sync:{run.id}")) if pid not in seen]
+            return [issuing.award_summary(a) for a in db.session.scalars(
+                db.select(Award).where(Award.public_id.in_(ids)))] if ids else []
+
+        result.awarded.extend(_db(unseen, "counting this run's awards"))
     fields: dict[str, Any] = {"status": "done", "phase": "finished", "finished_at": utcnow(),
                               "awarded": len(result.awarded), "errors": result.errors}
     if only_person_sub is None and not result.errors:
