@@ -421,8 +421,9 @@ def _sync_run(course: Course, run: SyncRun) -> SyncResult:
                 Award.badge_id.in_([b.id for b in ordered]), Award.person_id.is_not(None)))}
         return extra, {sub: p.id for sub, p in people.items()}, held_ids
 
-    extra, person_ids, held_ids = _db(prepare, "reading what the learners hold")
+    # Before the launches are read: a launch joins a run only while it is still reading.
     save(phase="evaluating", done=0, total=len(learners) * max(1, len(ordered)))
+    extra, person_ids, held_ids = _db(prepare, "reading what the learners hold")
     clocks = {"evaluate": 0.0, "issue": 0.0}
 
     def award_batch(batch: list[Member], safe: bool) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ one ``queued``. So:
   course when another learner asks);
 - asking while one runs leaves the one follow-up (the queued run), which the worker of the
   running run starts when it ends — however many ask meanwhile;
-- a learner's launch joins a run that covers them and started less than
-  ``SYNC_LAUNCH_JOIN_SECONDS`` ago instead (their launch is the news, and that run reads it);
+- a learner's launch joins a run that covers them, started less than
+  ``SYNC_LAUNCH_JOIN_SECONDS`` ago and is still reading the course (it reads the launches,
+  the news of a launch, after that) instead;
 - a running run renews its lease (``SYNC_LEASE_SECONDS``) while it works; a run whose lease
   ran out lost its worker, and the next request for the course marks it failed and goes on.
 """
@@ -76,7 +77,8 @@ def request_run(course_id: int, trigger: str, person_sub: str | None = None) -> 
             running = active(course_id, "running")
             recent = utcnow() - timedelta(seconds=_seconds("SYNC_LAUNCH_JOIN_SECONDS", 15))
             if running is not None and covers(running, person_sub) and running.started_at \
-                    and running.started_at >= recent:
+                    and running.started_at >= recent and (running.phase or "").startswith(
+                        "reading"):
                 return running
         queued = active(course_id, "queued")
         if queued is not None:

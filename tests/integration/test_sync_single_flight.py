@@ -207,3 +207,29 @@ def test_a_live_run_is_not_taken_over(app, moodle_course):
         headers={"X-Launch-Token": moodle_course["token"], "Accept": "application/json"})
     assert status.status_code == 200
     assert status.json()["message"] == "Waiting for the sync under way to finish…"
+
+
+@pytest.mark.parametrize(("phase", "age", "joins"), [
+    ("reading moodle", 2, True),  # still reading: it reads this launch too
+    ("evaluating", 2, False),  # it has read the launches already: one follow-up
+    ("reading moodle", 120, False),  # it began long before this launch
+])
+def test_a_launch_joins_a_run_only_while_it_can_still_see_it(app, moodle_course, phase, age,
+                                                             joins):
+    cid = moodle_course["id"]
+    with app.app_context():
+        running = SyncRun(course_id=cid, trigger="launch", status="running", phase=phase,
+                          person_sub="4", started_at=utcnow() - timedelta(seconds=age),
+                          lease_until=utcnow() + timedelta(minutes=5))
+        db.session.add(running)
+        db.session.commit()
+        from lti_badges.jobs import enqueue_sync
+
+        served = enqueue_sync(cid, "launch", only_person_sub="4")
+        assert (served.id == running.id) is joins
+        assert served.status == ("running" if joins else "queued")
+        # Another learner's launch is never served by a run of one learner.
+        other = enqueue_sync(cid, "launch", only_person_sub="5")
+        assert other.id != running.id and other.status == "queued"
+        # Two learners waiting on one queued run: it evaluates the whole course.
+        assert other.person_sub == ("5" if joins else None)
