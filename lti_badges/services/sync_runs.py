@@ -17,7 +17,8 @@ one ``queued``. So:
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, update
@@ -52,15 +53,24 @@ def active(course_id: int, status: str) -> SyncRun | None:
     return db.session.scalar(db.select(SyncRun).filter_by(course_id=course_id, status=status))
 
 
+def _stale_since(now: datetime) -> Any:
+    lease = timedelta(seconds=lease_seconds())
+    return or_(SyncRun.lease_until < now,
+               SyncRun.lease_until.is_(None) & (SyncRun.started_at < now - lease))
+
+
 def reap_stale(course_id: int) -> bool:
-    """Mark failed a running run whose worker stopped renewing its lease; True if one was."""
+    """Mark failed a running run whose worker stopped renewing its lease; True if one was.
+    A read first: the write (a lock on SQLite) only when there is one to mark."""
     now = utcnow()
     lease = lease_seconds()
+    stale = _stale_since(now)
+    if db.session.scalar(db.select(SyncRun.id).where(
+            SyncRun.course_id == course_id, SyncRun.status == "running", stale)) is None:
+        return False
     res = db.session.execute(
-        update(SyncRun).where(
-            SyncRun.course_id == course_id, SyncRun.status == "running",
-            or_(SyncRun.lease_until < now,
-                SyncRun.lease_until.is_(None) & (SyncRun.started_at < now - timedelta(seconds=lease))))
+        update(SyncRun).where(SyncRun.course_id == course_id, SyncRun.status == "running",
+                              stale)
         .values(status="failed", phase="stopped", finished_at=now,
                 errors=[{"error": STALE_MESSAGE.format(s=lease)}])
         .execution_options(synchronize_session=False))
