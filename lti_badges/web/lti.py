@@ -92,6 +92,8 @@ def _queue_learner_sync(launch_session, validated) -> None:
         return
     if not launch_session.can(LEARN) or validated.claims.is_deep_linking:
         return
+    if not (launch_session.course.settings or {}).get("auto_sync", True):
+        return  # the teacher unticked "Check criteria when a learner opens the tool"
     from lti_badges.models import Badge
 
     has_rules = db.session.scalar(db.select(Badge.id).where(

@@ -157,6 +157,17 @@ def test_learner_launch_queues_their_sync(app, course):
         assert [a.person.sub for a in awards] == ["l1"]
 
 
+def test_a_course_without_auto_sync_queues_nothing_on_launch(app, course):
+    with app.app_context():
+        row = db.session.get(Course, course["id"])
+        row.settings = {**(row.settings or {}), "auto_sync": False}
+        db.session.commit()
+    peer = course["peer"]
+    assert peer.launch(peer.new_browser(), "l1", "c1").status_code == 200
+    with app.app_context():  # a launch queues its sync before it answers
+        assert db.session.scalar(db.select(SyncRun).filter_by(trigger="launch")) is None
+
+
 def test_sync_cli_errors(runner):
     assert runner.invoke(args=["sync"]).exit_code != 0
     result = runner.invoke(args=["sync", "999"])
