@@ -347,6 +347,9 @@ def _sync_run(course: Course, run: SyncRun) -> SyncResult:
 
     def save(**fields: Any) -> None:
         def step() -> None:
+            db.session.refresh(run, ["status"])  # still ours? a lapsed lease was taken over
+            if run.status != "running":
+                raise sync_runs.LeaseLost(sync_runs.LEASE_LOST_MESSAGE)
             for key, value in fields.items():
                 setattr(run, key, value)
             sync_runs.renew(run)

@@ -32,8 +32,14 @@ ACTIVE = ("queued", "running")
 FINISHED = ("done", "partial", "failed")
 # Triggers whose request joins a run already under way rather than leaving a follow-up.
 JOINS_RUNNING = frozenset({"launch"})
+LEASE_LOST_MESSAGE = ("this sync gave no sign of life for too long and another sync of the "
+                      "course took over (raise SYNC_LEASE_SECONDS if the course is slow to read)")
 STALE_MESSAGE = ("The worker running this sync stopped (no sign of life for {s} s); the next "
                  "sync of the course took over.")
+
+
+class LeaseLost(Exception):
+    """The run was taken over (its lease lapsed): its worker stops before writing more."""
 
 
 def _seconds(key: str, default: int) -> int:

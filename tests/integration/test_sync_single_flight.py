@@ -233,3 +233,25 @@ def test_a_launch_joins_a_run_only_while_it_can_still_see_it(app, moodle_course,
         assert other.id != running.id and other.status == "queued"
         # Two learners waiting on one queued run: it evaluates the whole course.
         assert other.person_sub == ("5" if joins else None)
+
+
+def test_a_run_that_lapsed_its_lease_stops_and_the_taker_finishes(app, moodle_course):
+    """A worker too slow to renew its lease (here: a Moodle that answers after the lease) is
+    taken over; when it wakes up it stops instead of running beside the new run."""
+    moodle, cid = moodle_course["moodle"], moodle_course["id"]
+    app.config["SYNC_LEASE_SECONDS"] = 1
+    with app.app_context():
+        from lti_badges.jobs import enqueue_sync
+
+        slow = enqueue_sync(cid, "manual").id
+        _wait_running(app, cid)
+        time.sleep(1.5)  # held at its first call to Moodle: no sign of life
+        taker = enqueue_sync(cid, "manual").id
+        assert taker != slow
+    app.config["SYNC_LEASE_SECONDS"] = 300
+    moodle.gate.set()
+    runs = {r.id: r for r in _settle(app, cid)}
+    assert runs[slow].status == "failed" and "stopped" in runs[slow].errors[0]["error"]
+    assert runs[taker].status == "done"
+    with app.app_context():
+        assert [a.person.sub for a in db.session.scalars(db.select(Award))] == ["4"]
