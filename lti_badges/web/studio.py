@@ -33,7 +33,7 @@ bp = Blueprint("studio", __name__, url_prefix="/course/<int:course_id>/studio")
 
 STAFF = (DESIGN, AWARD, VIEW_COURSE)
 BADGE_LANGUAGES = ("en", "fr")
-FINISHED = ("done", "partial", "failed")
+FINISHED = sync_runs.FINISHED
 
 
 def _lang() -> str:
