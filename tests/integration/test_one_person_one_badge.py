@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from html import unescape
 
 import pytest
@@ -17,43 +16,14 @@ import requests
 
 from lti_badges import awarding
 from lti_badges.extensions import db
-from lti_badges.models import Award, Badge, Course, Person, SyncRun
-from tests.integration.conftest import course_id_of, csrf_of, launch_token, register
+from lti_badges.models import Award, Badge, Course, Person
+from tests.integration.conftest import StaffLaunch as Staff
+from tests.integration.conftest import course_id_of, launch_token, register, settle
 
 
 def _json(result):
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-class Staff:
-    """A teacher's launch, talking to the studio with its launch token."""
-
-    def __init__(self, tool, resp):
-        self.tool, self.token, self.cid = tool, launch_token(resp), course_id_of(resp)
-        self.csrf = csrf_of(resp.text)
-
-    def get(self, path: str, **params):
-        return requests.get(self.tool.url(f"/course/{self.cid}{path}"),
-                            params={"lt": self.token, **params})
-
-    def post(self, path: str, data=None, files=None):
-        body = {"lt": self.token, "csrf_token": self.csrf, **(data or {})}
-        return requests.post(self.tool.url(f"/course/{self.cid}{path}"), data=body, files=files)
-
-
-def _settle(app, timeout: float = 30) -> None:
-    """Wait for the syncs that launches queue in the background."""
-    deadline = time.monotonic() + timeout
-    with app.app_context():
-        while time.monotonic() < deadline:
-            busy = db.session.scalar(db.select(db.func.count()).select_from(SyncRun)
-                                     .where(SyncRun.status.in_(("queued", "running"))))
-            if not busy:
-                return
-            db.session.expire_all()
-            time.sleep(0.1)
-    raise AssertionError("background syncs did not finish")
 
 
 @pytest.fixture
@@ -102,7 +72,7 @@ def _sync(world):
 def _learner_page(world, sub="elo"):
     resp = world["peer"].launch(world["peer"].new_browser(), sub, "c1")
     assert resp.status_code == 200, resp.text[:500]
-    _settle(world["app"])
+    settle(world["app"])
     page = requests.get(world["tool"].url(f"/course/{course_id_of(resp)}/learn/"),
                         params={"lt": launch_token(resp)})
     assert page.status_code == 200

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
-import requests
 
 from lti_badges.extensions import db
 from lti_badges.models import Award, FactSeen, SyncRun
-from tests.integration.conftest import course_id_of, csrf_of, launch_token, register
+from tests.integration.conftest import StaffLaunch as Staff
+from tests.integration.conftest import register
 
 LEARNERS = [  # (sub, NRPS fields), in the order a French reader expects them
     ("u2", {"given_name": "Anne", "family_name": "Bélanger"}),
@@ -34,21 +34,6 @@ NAMES = ["Anne Bélanger", "Marc Boucher", "Éloïse", "emma", "Inès Émond", "
 def _json(result):
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-class Staff:
-    def __init__(self, tool, resp):
-        self.tool, self.token, self.cid = tool, launch_token(resp), course_id_of(resp)
-        self.csrf = csrf_of(resp.text)
-
-    def get(self, path: str, **params):
-        return requests.get(self.tool.url(f"/course/{self.cid}{path}"),
-                            params={"lt": self.token, **params})
-
-    def post(self, path: str, data=None, **params):
-        body = {"lt": self.token, "csrf_token": self.csrf, **(data or {})}
-        return requests.post(self.tool.url(f"/course/{self.cid}{path}"), data=body,
-                             params=params)
 
 
 @pytest.fixture
