@@ -1,5 +1,6 @@
-"""The badge studio's use cases, apart from the pages: course facts (cached), the "who would
-earn it now" preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
+"""The badge studio's use cases, apart from the pages: course facts (cached), the roster (the
+People page and the award-by-hand list, in French name order), the "who would earn it now"
+preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
 pathways, award CSV parsing, earners export and per-badge statistics.
 
 Reading a course's facts costs one NRPS call plus one AGS call per line item (and the
