@@ -5,7 +5,8 @@ grades, the Moodle connector where configured), adds what the tool itself
 knows (launches, badges already held), evaluates every badge's rule for every
 learner with the pure criteria engine, and awards what is earned — exactly
 once: the database refuses a second award of a badge to a person, so several
-workers syncing one course cannot duplicate one. A source that cannot be read
+workers syncing one course cannot duplicate one; an award made by hand to a member's email
+counts as that member's (``issuing.link_email_awards``). A source that cannot be read
 completely stops the sync before anything is awarded, and the run says why.
 A revoked award is never re-issued, and a learner who drops below a threshold
 keeps what was issued. One sync per course runs at a time (``services.sync_runs``), and
@@ -41,7 +42,7 @@ from lti_badges.models._reconnect import DatabaseUnavailable, with_reconnect
 from lti_badges.models._time import utcnow
 from lti_badges.models._upsert import get_or_create
 from lti_badges.net import NetPolicy
-from lti_badges.services import sync_runs
+from lti_badges.services import fact_times, sync_runs
 from lti_badges.sources.base import CourseFacts, FactSource, Member
 
 Progress = Callable[[str, int, int], None]
@@ -187,7 +188,19 @@ def _sync_roster(course: Course, facts: CourseFacts) -> dict[str, Person]:
         if row.status != status:
             row.status = status
     db.session.flush()
+    issuing.link_email_awards(course.id)  # awards by email before the person was known
     return people
+
+
+def observe(course: Course, facts: CourseFacts) -> CourseFacts:
+    """What every read of the course records (a page's read as well as a sync's): the roster
+    as people and memberships, so the studio lists every learner before any sync, awards made
+    by email attached to their person, and when undated facts were first seen. Returns the
+    facts with those times."""
+    if facts.roster_read:
+        _sync_roster(course, facts)
+        db.session.commit()
+    return fact_times.stamp(course, facts)
 
 
 def _tool_facts(course: Course, people: dict[str, Person]) -> dict[int, tuple[list, list]]:
@@ -402,6 +415,8 @@ def _sync_run(course: Course, run: SyncRun) -> SyncResult:
 
     clock = time.perf_counter()
     badges, people, held_count, last = _db(roster, "updating the roster")
+    # Undated facts take the time the tool first saw them (stored, so a retry is harmless).
+    facts = _db(lambda: fact_times.stamp(course, facts), "recording when facts were first seen")
     result.timings["roster"] = time.perf_counter() - clock
     facts_digest = _facts_digest(facts)
     fingerprint = _fingerprint(facts_digest, list(badges), held_count)

@@ -37,6 +37,7 @@ from lti_badges.models import (
     ImageAsset,
     Issuer,
     IssuerKey,
+    Membership,
     Person,
     Platform,
     StatusList,
@@ -440,6 +441,12 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
         raise IssuingError("An award needs the recipient's email address.")
     if evidence_url:
         _check_url(evidence_url, "The evidence URL")
+    if person is None and badge.course_id is not None:
+        # One person, one badge: an email that is a course member's is that member's award.
+        person = member_for_email(badge.course_id, email)
+        if person is not None:
+            _link_own_email_award(badge, person, email)
+            name = name or person.display_name[:255]
     identity_key = (f"person:{person.id}" if person is not None
                     else "email:" + email.strip().lower())
     if not known_new:
@@ -530,6 +537,74 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
                 raise AlreadyAwarded(again) from exc
             raise
     return row
+
+
+# -- awards by email and the people they belong to ---------------------------------------
+# The rule (README, "One person, one badge"): an award by email for a badge of a course is
+# the award of the course member whose email the platform gives (NRPS or a launch) as that
+# address, compared case-insensitively. Made before the person is known, it is attached to
+# them when they appear; once attached it stays with them (their email may change later).
+# Two members sharing one email are never guessed between.
+
+
+def _email_members(course_id: int, email: str) -> list[Person]:
+    return list(db.session.scalars(
+        db.select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.course_id == course_id,
+               db.func.lower(Person.email) == email.strip().lower())
+        .order_by(Person.id)))
+
+
+def member_for_email(course_id: int, email: str) -> Person | None:
+    """The member of the course with this email (case-insensitive), or None when nobody is.
+
+    Raises IssuingError when several members share it: the caller must choose the person."""
+    found = _email_members(course_id, email)
+    if len(found) > 1:
+        raise IssuingError(
+            f"{len(found)} members of this course share the email address {email.strip()}: "
+            "choose the person from the course's member list instead.", 409, "ambiguous_email")
+    return found[0] if found else None
+
+
+def _link_own_email_award(badge: Badge, person: Person, email: str) -> None:
+    """An award made to this email before the person was known becomes theirs now."""
+    row = db.session.scalar(db.select(Award).filter_by(
+        badge_id=badge.id, identity_key="email:" + email.strip().lower(), person_id=None))
+    if row is not None:
+        _attach(row, person.id)
+
+
+def _attach(row: Award, person_id: int) -> None:
+    row.person_id = person_id
+    key = f"person:{person_id}"
+    twin = db.session.scalar(db.select(Award.id).filter_by(
+        badge_id=row.badge_id, identity_key=key, award_key=row.award_key))
+    if twin is None:  # the person's own key: a later award to them finds this one
+        row.identity_key = key
+    db.session.flush()
+
+
+def link_email_awards(course_id: int) -> int:
+    """Attach the course's awards made by email alone to the member with that email; an
+    email two members share is left alone. Returns how many were attached."""
+    rows = db.session.scalars(db.select(Award).join(Badge, Award.badge_id == Badge.id).where(
+        Badge.course_id == course_id, Award.person_id.is_(None),
+        Award.recipient_email.is_not(None))).all()
+    if not rows:
+        return 0
+    owners: dict[str, list[int]] = {}
+    for pid, email in db.session.execute(
+            db.select(Person.id, Person.email).join(Membership, Membership.person_id == Person.id)
+            .where(Membership.course_id == course_id, Person.email.is_not(None))):
+        owners.setdefault(email.strip().lower(), []).append(pid)
+    linked = 0
+    for row in rows:
+        ids = owners.get((row.recipient_email or "").strip().lower(), [])
+        if len(ids) == 1:
+            _attach(row, ids[0])
+            linked += 1
+    return linked
 
 
 def _evidence(row: Award) -> list[dict[str, Any]]:

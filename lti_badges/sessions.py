@@ -1,6 +1,7 @@
 """Launch sessions: what a validated launch lets its browser do afterwards.
 
-A launch creates the person, the course and the membership it names, and a
+A launch creates the person, the course and the membership it names (attaching awards made
+by hand to that person's email before, see ``issuing.link_email_awards``), and a
 session bound to exactly that platform, deployment, course and role set. The
 session's bearer token travels in the page (links, forms, an
 ``X-Launch-Token`` header) so the tool keeps working in an LMS iframe whose
@@ -15,6 +16,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from lti_badges import issuing
 from lti_badges.extensions import db
 from lti_badges.lti.launch import ValidatedLaunch
 from lti_badges.lti.roles import capabilities_for
@@ -67,6 +69,8 @@ def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, s
         membership.roles = claims.roles
         membership.status = "active"
         membership.last_launch_at = utcnow()
+        db.session.flush()
+        issuing.link_email_awards(course.id)  # awards made to this email before the launch
         if claims.resource_link_id and not claims.is_deep_linking:
             # A fact for the `launched` rule: this person opened this link, now.
             db.session.add(LaunchEvent(course_id=course.id, person_id=person.id,

@@ -10,6 +10,12 @@ Conventions the engine relies on:
   a missing time (``None``) is fine unless a rule has a ``from``/``until``
   window, in which case that fact does not count (its time cannot be placed
   inside the window).
+- ``time_basis`` says what a grade's or completion's time is: ``"source"``
+  (the LMS's own date: the Moodle connector's ``timemodified`` /
+  ``timecompleted``, an AGS result's ``timestamp`` where the platform sends
+  one) or ``"first_seen"`` (the source gave no date: the time is when the
+  tool first saw that value, recorded by the sync or a preview).  Explanations
+  never present a first-seen time as the LMS's date.
 - Items (grade items and activities) carry an ``item_id`` / ``activity_id``
   plus optional ``label``, ``tag`` and ``aliases``.  A rule's ``ITEM`` is
   looked up exactly: first against ids and aliases, then labels, then tags
@@ -35,6 +41,10 @@ LAUNCHES = "launches"  # the tool's own log of LTI resource link launches
 MANUAL = "manual"  # teachers' sign-offs and CSV imports
 BADGES = "badges"  # badges the learner already holds (the tool's award store)
 SOURCES: frozenset[str] = frozenset({AGS, MOODLE, LAUNCHES, MANUAL, BADGES})
+
+# What a fact's time is (see ``time_basis`` in the module docstring).
+SOURCE_TIME = "source"
+FIRST_SEEN = "first_seen"
 
 
 class CompletionState(StrEnum):
@@ -87,6 +97,7 @@ class GradeFact:
     aliases: tuple[str, ...] = ()
     minimum: float = 0.0
     source: str = AGS
+    time_basis: str = SOURCE_TIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +111,7 @@ class ActivityCompletion:
     tag: str | None = None
     aliases: tuple[str, ...] = ()
     source: str = MOODLE
+    time_basis: str = SOURCE_TIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +120,7 @@ class CourseCompletion:
 
     time: datetime | None = None
     source: str = MOODLE
+    time_basis: str = SOURCE_TIME
 
 
 @dataclass(frozen=True, slots=True)

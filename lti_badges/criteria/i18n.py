@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 
+from .facts import FIRST_SEEN
 from .windows import Window, display_bound
 
 LANGS = ("en", "fr")
@@ -141,16 +142,21 @@ STANDING: dict[str, dict[str, str]] = {
     "en": {
         "met": "done",
         "met_on": "done on {date}",
+        "met_seen": "done (first seen by the tool on {date})",
         "not_yet": "not yet",
         "outside_window": "done, but outside these dates",
+        "outside_seen": "done, but first seen by the tool on {date}, outside these dates",
         "not_read": "not checked yet",
         "error": "could not be checked",
     },
     "fr": {
         "met": "fait",
         "met_on": "fait le {date}",
+        "met_seen": "fait (vu pour la première fois par l’outil le {date})",
         "not_yet": "pas encore",
         "outside_window": "fait, mais hors de ces dates",
+        "outside_seen": "fait, mais vu pour la première fois par l’outil le {date}, hors de ces "
+                        "dates",
         "not_read": "pas encore vérifié",
         "error": "vérification impossible",
     },
@@ -173,10 +179,23 @@ def simple_standing(
     tz: tzinfo | None,
     overrides: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """Standing for rules decided by one fact: ``done on 3 May 2025``, ``not yet``…"""
+    """Standing for rules decided by one fact: ``done on 3 May 2025``, ``not yet``…
+
+    A time the tool only first saw (``time_basis`` ``first_seen``) is said to be that, never
+    the LMS's date."""
     reason = str(evidence.get("reason", "error"))
     catalog = {**STANDING[lang], **(overrides or {}).get(lang, {})}
     when = parse_time(evidence.get("time"))
+    if when is not None and first_seen(evidence):
+        if reason == "met":
+            return catalog["met_seen"].format(date=day(when, lang, tz))
+        if reason == "outside_window":
+            return catalog["outside_seen"].format(date=day(when, lang, tz))
     if reason == "met" and when is not None:
         return catalog["met_on"].format(date=day(when, lang, tz))
     return catalog.get(reason, catalog["error"])
+
+
+def first_seen(evidence: Mapping[str, object]) -> bool:
+    """Whether an evidence time is when the tool first saw the fact (not the LMS's date)."""
+    return evidence.get("time_basis") == FIRST_SEEN

@@ -15,7 +15,7 @@ from lti_badges.models.issuing import (
 from lti_badges.models.keys import ToolKey
 from lti_badges.models.lti_state import LoginState, UsedNonce
 from lti_badges.models.platform import Deployment, Platform, PlatformStatus, RegistrationInvite
-from lti_badges.models.sync import LaunchEvent, SyncRun
+from lti_badges.models.sync import FactSeen, LaunchEvent, SyncRun
 
 __all__ = [
     "Award",
@@ -25,6 +25,7 @@ __all__ = [
     "Badge",
     "Course",
     "Deployment",
+    "FactSeen",
     "ImageAsset",
     "Issuer",
     "IssuerKey",

@@ -1,4 +1,5 @@
-"""Course sync bookkeeping: launch events (facts for the `launched` rule) and sync runs."""
+"""Course sync bookkeeping: launch events (facts for the `launched` rule), sync runs, and when
+the tool first saw a value its source does not date."""
 
 from __future__ import annotations
 
@@ -70,3 +71,24 @@ class SyncRun(db.Model):
                 "status": self.status, "phase": self.phase, "done": self.done,
                 "total": self.total, "percent": self.percent, "awarded": self.awarded,
                 "errors": self.errors or []}
+
+
+class FactSeen(db.Model):
+    """When the tool first saw a learner's value of one item, for facts their source does not
+    date (AGS results carry no time; some Moodle completions neither).
+
+    One row per (course, learner, item): the value's digest and the moment a read first found
+    that value. A new value (a regrade) restarts the clock; the same value read again keeps it.
+    ``item_key`` is a SHA-256 of the source, kind and item id (ids such as AGS line item URLs
+    are too long to index).
+    """
+
+    __tablename__ = "facts_seen"
+    __table_args__ = (sa.UniqueConstraint("course_id", "user_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(sa.String(255))  # the LTI sub, as the roster says
+    item_key: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[str] = mapped_column(sa.String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

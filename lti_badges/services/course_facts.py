@@ -3,7 +3,9 @@
 The learner's page and the teacher's studio show progress from the same reading of the
 course (``awarding.read_course``): one cache serves both, with a TTL, one read at a time
 per course, and stale facts served while a fresh read finishes. A sync puts the facts it
-just read, so pages need not read the course again right after it.
+just read, so pages need not read the course again right after it. Each read also records
+the roster (people and memberships: the studio's People page and award list show every
+learner before any sync) and when undated facts were first seen (``awarding.observe``).
 """
 
 from __future__ import annotations
@@ -105,6 +107,11 @@ class FactsCache:
                                             errors=("The course no longer exists.",))
                     else:
                         facts = awarding.read_course(course)
+                        try:  # the roster and first-seen times, so pages show them at once
+                            facts = awarding.observe(course, facts)
+                        except Exception:  # a page still shows what was read
+                            log.exception("recording the read of course %s failed", course_id)
+                            db.session.rollback()
                 except Exception as exc:  # a source failing outright: the page says unavailable
                     log.exception("reading course %s failed", course_id)
                     facts = CourseFacts(source="error",

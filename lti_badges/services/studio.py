@@ -1,5 +1,6 @@
-"""The badge studio's use cases, apart from the pages: course facts (cached), the "who would
-earn it now" preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
+"""The badge studio's use cases, apart from the pages: course facts (cached), the roster (the
+People page and the award-by-hand list, in French name order), the "who would earn it now"
+preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
 pathways, award CSV parsing, earners export and per-badge statistics.
 
 Reading a course's facts costs one NRPS call plus one AGS call per line item (and the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from lti_badges.models import (
     Badge,
     Course,
     LaunchEvent,
+    Membership,
     Person,
 )
 from lti_badges.models._time import utcnow
@@ -93,6 +96,35 @@ def forget_facts(course_id: int, older_than: datetime | None = None) -> None:
     g.get("_studio_facts", {}).pop(course_id, None)
 
 
+def sort_key(text: str | None) -> tuple[str, str]:
+    """Names in the order a French reader expects: accents, case and ligatures ignored first
+    (Éloïse among the E's, Bélanger before Boucher, Œuvray among the O's), then as written."""
+    text = text or ""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text)
+                    if not unicodedata.combining(c))
+    folded = plain.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    return folded.casefold(), text.casefold()
+
+
+def person_key(family_name: str | None, display_name: str) -> tuple[tuple[str, str], ...]:
+    """One order for every list of people: family name when the platform gives one, then the
+    full name."""
+    return sort_key(family_name or display_name), sort_key(display_name)
+
+
+def roster(course: Course) -> tuple[list[tuple[Membership, Person]], CourseFacts]:
+    """The course's members as the platform lists them (NRPS, read on demand and cached;
+    each read records the people, ``awarding.observe``), plus those known from launches, in
+    French name order. The People page and the award-by-hand list read this; the preview
+    reads the same facts."""
+    facts = course_facts(course)
+    rows = [(m, p) for m, p in db.session.execute(
+        db.select(Membership, Person).join(Person, Membership.person_id == Person.id)
+        .where(Membership.course_id == course.id)).all()]
+    rows.sort(key=lambda r: person_key(r[1].family_name, r[1].display_name))
+    return rows, facts
+
+
 @dataclass(frozen=True)
 class Learner:
     member: Member
@@ -108,6 +140,12 @@ class Learner:
     @property
     def email(self) -> str | None:
         return self.member.email or (self.person.email if self.person else None)
+
+    @property
+    def order(self) -> tuple[tuple[str, str], ...]:
+        """Where the learner sits in a list (``person_key``)."""
+        family = self.person.family_name if self.person else None
+        return person_key(family or self.member.family_name, self.name)
 
 
 def learners(course: Course, facts: CourseFacts) -> list[Learner]:
@@ -126,7 +164,7 @@ def learners(course: Course, facts: CourseFacts) -> list[Learner]:
         launches, held = extra.get(person.id, ([], [])) if person else ([], [])
         out.append(Learner(member, person, awarding._with_tool_facts(
             facts.facts_for(member.user_id), launches, held)))
-    return sorted(out, key=lambda x: x.name.lower())
+    return sorted(out, key=lambda x: x.order)
 
 
 # -- names and choices for the builder ----------------------------------------------------
@@ -235,7 +273,7 @@ def preview(rule: Any, rows: list[Learner], *, badge_id: str | None = None,
         holds = bool(holders and learner.person and learner.person.id in holders)
         out.append(PreviewRow(learner, status, result.progress,
                               criteria.explain(parsed, result, lang, names), holds))
-    return sorted(out, key=lambda r: (STATUS_ORDER[r.status], -r.progress, r.learner.name.lower()))
+    return sorted(out, key=lambda r: (STATUS_ORDER[r.status], -r.progress, r.learner.order))
 
 
 def holders(badge_ids: Iterable[int]) -> dict[int, set[int]]:
@@ -686,12 +724,16 @@ def badge_stats(badge: Badge) -> Stats:
 
 
 def earned_counts(course_id: int) -> dict[int, int]:
-    """Valid (not revoked) awards per badge of the course."""
-    rows = db.session.execute(
-        db.select(Award.badge_id, db.func.count()).join(Badge)
-        .where(Badge.course_id == course_id, Award.revoked_at.is_(None))
-        .group_by(Award.badge_id)).all()
-    return dict(rows)
+    """People holding each badge of the course (awards not revoked): a person counts once,
+    whether the badge came from a sync or by hand (an award by email counts for the member
+    it is attached to, see ``issuing.link_email_awards``)."""
+    holders: dict[int, set[str]] = {}
+    for badge_id, person_id, identity in db.session.execute(
+            db.select(Award.badge_id, Award.person_id, Award.identity_key).join(Badge)
+            .where(Badge.course_id == course_id, Award.revoked_at.is_(None))):
+        holders.setdefault(badge_id, set()).add(
+            f"person:{person_id}" if person_id is not None else identity)
+    return {badge_id: len(who) for badge_id, who in holders.items()}
 
 
 # -- editing a badge ------------------------------------------------------------------------

@@ -37,6 +37,8 @@ Facts produced (ids as lti_badges.criteria.facts suggests):
   with the activity name from ``core_course_get_contents``.
 - ``CourseCompletion`` from ``core_completion_get_course_completion_status``
   (per learner) when ``completed`` is true.
+- Times are Moodle's own (``fact_time``: a record's ``timemodified``, else its graded,
+  submitted or completed date); a fact Moodle does not date has no time.
 
 The per-learner calls are O(learners); they run on a small bounded thread
 pool and report ``progress(done, total)``.
@@ -659,6 +661,18 @@ def from_unix(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value, UTC)
 
 
+def fact_time(record: Mapping[str, Any], *fields: str) -> datetime | None:
+    """A fact's own time in Moodle: the first of ``fields`` that is set. A grade's
+    ``timemodified`` (when its value last changed) comes before the graded/submitted dates; a
+    completion's ``timecompleted`` before its record's ``timemodified``. None when Moodle gives
+    no time: the tool then uses when it first saw the value (``services.fact_times``)."""
+    for name in fields:
+        found = from_unix(record.get(name))
+        if found is not None:
+            return found
+    return None
+
+
 def _activity_aliases(activity: Activity) -> tuple[str, ...]:
     if activity.modname and activity.instance is not None:
         return (f"moodle:{activity.modname}:{activity.instance}",)
@@ -703,7 +717,7 @@ def _read_grades(report: list[dict[str, Any]], grades: dict[str, list[GradeFact]
                 continue
             grades.setdefault(uid, []).append(GradeFact(
                 item_id=item_id, score=score, maximum=maximum, minimum=minimum,
-                time=from_unix(gi.get("gradedategraded")) or from_unix(gi.get("gradedatesubmitted")),
+                time=fact_time(gi, "timemodified", "gradedategraded", "gradedatesubmitted"),
                 label=label, tag=tag, aliases=aliases, source=MOODLE))
     return hidden
 
@@ -720,7 +734,7 @@ def _completion(status: dict[str, Any], activities: dict[int, Activity],
     return ActivityCompletion(
         activity_id=f"moodle:cm:{cmid}",
         state=CompletionState.from_moodle(state if isinstance(state, int) else 0),
-        time=from_unix(status.get("timecompleted")),
+        time=fact_time(status, "timecompleted", "timemodified"),
         label=(activity.name or None) if activity else None,
         tag=idnumbers.get(cmid),
         aliases=aliases,

@@ -9,7 +9,8 @@ from lti_badges.extensions import db
 from lti_badges.lti import keys
 from lti_badges.lti.roles import AWARD, DESIGN, LEARN, VIEW_COURSE
 from lti_badges.lti.tool_config import DbRegistration
-from lti_badges.models import Badge, Course, Membership, Person
+from lti_badges.models import Badge, Course, Membership
+from lti_badges.services import studio as studio_svc
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
 from lti_badges.web.urls import lurl
@@ -65,11 +66,9 @@ def settings(course_id: int) -> Response:
 @course_access(DESIGN, AWARD, VIEW_COURSE)
 def people(course_id: int) -> Response:
     course = _course(course_id)
-    rows = db.session.execute(
-        db.select(Membership, Person).join(Person, Membership.person_id == Person.id)
-        .where(Membership.course_id == course_id).order_by(Person.family_name, Person.name)
-    ).all()
-    return Response(render_template("course/people.html", course=course, rows=rows))
+    rows, facts = studio_svc.roster(course)
+    return Response(render_template("course/people.html", course=course, rows=rows,
+                                    roster_read=facts.roster_read))
 
 
 @bp.get("/me")

@@ -230,6 +230,10 @@ def _award_view(row: Award, lang: str) -> dict[str, Any]:
         "award": row, "badge": row.badge, "status": row.status(),
         "summary_lines": [s.strip().removeprefix("- ") for s in summary.split("\n")
                           if s.strip()] if isinstance(summary, str) else [],
+        # A teacher's award by hand: their words and link are the evidence.
+        "narrative": evidence.get("narrative") if isinstance(evidence.get("narrative"), str)
+        else None,
+        "evidence_url": evidence.get("url") if isinstance(evidence.get("url"), str) else None,
         "assertion_url": issuing.assertion_url(row),
         "credential_url": issuing.credential_url(row),
         "image_ext": ext,

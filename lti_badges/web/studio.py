@@ -559,11 +559,11 @@ def _earners(badge: Badge) -> list[Award]:
                                    .order_by(Award.issued_on.desc(), Award.id.desc())))
 
 
-def _members(course_id: int) -> list[Person]:
-    return list(db.session.scalars(
-        db.select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.course_id == course_id, Membership.status == "active")
-        .order_by(Person.family_name, Person.name, Person.id)))
+def _members(course: Course) -> list[Person]:
+    """Who may be awarded by hand: the active members of the course's roster (the same read
+    as the People page and the preview)."""
+    rows, _facts = svc.roster(course)
+    return [person for membership, person in rows if membership.status == "active"]
 
 
 def _badge_page(course_id: int, badge: Badge, *, errors: list[str] | None = None,
@@ -580,7 +580,7 @@ def _badge_page(course_id: int, badge: Badge, *, errors: list[str] | None = None
     requires = [b for b in badges if b.public_id in svc.badge_refs(badge.rule)]
     return Response(render_template(
         "studio/badge.html", course=course, badge=badge, earners=_earners(badge),
-        stats=svc.badge_stats(badge), members=_members(course_id), errors=errors or [],
+        stats=svc.badge_stats(badge), members=_members(course), errors=errors or [],
         notice=notice, skipped=skipped or [], rule_text=rule_text, lang=_lang(),
         required_by=required_by, requires=requires, v=values or {},
         evidence=svc.evidence_summary, badge_url=issuing.badge_url(badge)), status)

@@ -86,3 +86,43 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+class StaffLaunch:
+    """A staff member's launch, talking to the course's pages with its launch token (as in an
+    iframe whose cookies are blocked)."""
+
+    def __init__(self, tool, resp) -> None:
+        self.tool, self.token, self.cid = tool, launch_token(resp), course_id_of(resp)
+        self.csrf = csrf_of(resp.text)
+
+    def get(self, path: str, **params):
+        import requests
+
+        return requests.get(self.tool.url(f"/course/{self.cid}{path}"),
+                            params={"lt": self.token, **params})
+
+    def post(self, path: str, data=None, files=None, **params):
+        import requests
+
+        body = {"lt": self.token, "csrf_token": self.csrf, **(data or {})}
+        return requests.post(self.tool.url(f"/course/{self.cid}{path}"), data=body,
+                             files=files, params=params)
+
+
+def settle(app, timeout: float = 30) -> None:
+    """Wait for the syncs that launches queue in the background."""
+    import time
+
+    from lti_badges.models import SyncRun
+
+    deadline = time.monotonic() + timeout
+    with app.app_context():
+        while time.monotonic() < deadline:
+            busy = db.session.scalar(db.select(db.func.count()).select_from(SyncRun)
+                                     .where(SyncRun.status.in_(("queued", "running"))))
+            if not busy:
+                return
+            db.session.expire_all()
+            time.sleep(0.1)
+    raise AssertionError("background syncs did not finish")

@@ -106,6 +106,8 @@ class PlatformPeer:
         self.access_token_lifetime = 3600
         self.dl_accept_types: list[str] = ["ltiResourceLink", "link", "html", "image", "file"]
         self.scores_require_learner = True  # Moodle refuses scores for non-learners (400)
+        # AGS 2.0 §3.3 gives a result no time; Moodle adds a "timestamp". False: as the spec.
+        self.results_carry_timestamp = True
 
         # LMS data.
         self.tools: dict[str, ToolRegistration] = {}

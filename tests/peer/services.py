@@ -390,6 +390,8 @@ def _results(peer: PlatformPeer, context_id: str, number: str) -> Response:
             dict(r) for uid, r in peer.results.get(number, {}).items()
             if user_id is None or uid == user_id
         ]
+        if not peer.results_carry_timestamp:
+            results = [{k: v for k, v in r.items() if k != "timestamp"} for r in results]
     page, next_url = _page(results)
     return _paged(page, MT_RESULTS, next_url)
 

@@ -93,6 +93,7 @@ class Completed(Rule):
             "label": json_scalar(getattr(shown, "label", None)),
             "state": json_scalar(getattr(shown, "state", None)),
             "time": iso(utc(getattr(shown, "time", None))),
+            "time_basis": json_scalar(getattr(shown, "time_basis", None)),
         }
         ids = distinct_ids(candidates, "activity_id")
         if len(ids) > 1:

@@ -8,7 +8,7 @@ from datetime import tzinfo
 from typing import Any, ClassVar
 
 from .. import i18n
-from ..base import EvalContext, ParseContext, Path, Result, Rule, iso, register, utc
+from ..base import EvalContext, ParseContext, Path, Result, Rule, iso, json_scalar, register, utc
 from ..checks import check_object
 from ..facts import MOODLE
 from ..windows import Window
@@ -52,7 +52,9 @@ class CourseCompleted(Rule):
             reason = "outside_window"
         else:
             reason = "not_yet" if status == "unmet" else "not_read"
-        return self.result(ctx, status, 0.0, {"reason": reason, "time": iso(when)})
+        return self.result(ctx, status, 0.0, {
+            "reason": reason, "time": iso(when),
+            "time_basis": json_scalar(getattr(fact, "time_basis", None))})
 
     def describe(
         self, lang: str, names: Mapping[str, str] | None, result: Result | None = None

@@ -40,6 +40,9 @@ TEXTS = {
         "met": "done, you have {value}",
         "below": "you have {value}",
         "outside_window": "your grade of {value} was given outside these dates",
+        "outside_seen": "your grade of {value} was first seen by the tool on {date}, outside "
+                        "these dates",
+        "seen": " (first seen by the tool on {date})",
         "no_grade": "no grade yet",
         "not_read": "not checked yet",
     },
@@ -48,6 +51,9 @@ TEXTS = {
         "met": "fait, vous avez {value}",
         "below": "vous avez {value}",
         "outside_window": "votre note de {value} a été obtenue hors de ces dates",
+        "outside_seen": "votre note de {value} a été vue pour la première fois par l’outil le "
+                        "{date}, hors de ces dates",
+        "seen": " (note vue pour la première fois par l’outil le {date})",
         "no_grade": "pas encore de note",
         "not_read": "pas encore vérifié",
     },
@@ -193,6 +199,7 @@ class Grade(Rule):
             "minimum": minimum,
             "percent": percent,
             "time": iso(utc(getattr(fact, "time", None))),
+            "time_basis": json_scalar(getattr(fact, "time_basis", None)),
             "source": json_scalar(getattr(fact, "source", None)),
         }
 
@@ -216,6 +223,15 @@ class Grade(Rule):
         grade = result.evidence.get("grade") or {}
         value = grade.get("percent" if self.by_percent else "score")
         if reason in ("met", "below", "outside_window") and isinstance(value, int | float):
-            return i18n.text(TEXTS, lang, reason, value=self._show(value, lang))
+            shown = self._show(value, lang)
+            # The source gave no date: say when the tool first saw the grade, never "given".
+            when = i18n.parse_time(grade.get("time")) if i18n.first_seen(grade) else None
+            if when is not None and reason == "outside_window":
+                return i18n.text(TEXTS, lang, "outside_seen", value=shown,
+                                 date=i18n.day(when, lang, tz))
+            text = i18n.text(TEXTS, lang, reason, value=shown)
+            if when is not None and reason == "met" and "window" in result.evidence:
+                text += i18n.text(TEXTS, lang, "seen", date=i18n.day(when, lang, tz))
+            return text
         key = reason if reason in ("no_grade", "not_read") else "not_read"
         return i18n.text(TEXTS, lang, key)

@@ -178,6 +178,7 @@ def test_evidence_is_plain_json() -> None:
             "minimum": 0.0,
             "percent": 72.0,
             "time": "2025-10-01T10:00:00+00:00",
+            "time_basis": "source",
             "source": "ags",
         },
     }

@@ -98,3 +98,27 @@ def test_course_completion_time_follows_the_aggregation():
     assert _course_completion(status).time == from_unix(200)
     assert _course_completion({**status, "aggregation": 2}).time == from_unix(100)
     assert _course_completion({**status, "completed": False}) is None
+
+
+def test_facts_carry_moodles_timemodified_as_their_time():
+    from lti_badges.sources.moodle import _completion, _read_grades, fact_time
+
+    # A grade whose record has timemodified (when its value last changed) uses it first.
+    report = [{"userid": 4, "gradeitems": [
+        {"id": 2, "itemname": "Essay 1", "itemtype": "mod", "cmid": 1, "graderaw": 85,
+         "grademin": 0, "grademax": 100, "timemodified": 1795327000,
+         "gradedategraded": 1795327550, "gradedatesubmitted": None},
+        {"id": 3, "itemname": "Final project", "itemtype": "mod", "cmid": 2, "graderaw": 92,
+         "grademin": 0, "grademax": 100, "gradedategraded": None, "gradedatesubmitted": None}]}]
+    grades: dict = {}
+    _read_grades(report, grades, {}, {})
+    essay, final = grades["4"]
+    assert essay.time == from_unix(1795327000) and essay.time_basis == "source"
+    assert final.time is None  # Moodle gives no time: the tool records when it first saw it
+    # A completion without timecompleted uses its record's timemodified.
+    done = _completion({"cmid": 3, "state": 1, "timecompleted": 0, "timemodified": 1795327550},
+                       {}, {})
+    assert done.time == from_unix(1795327550)
+    assert _completion({"cmid": 3, "state": 1, "timecompleted": 0}, {}, {}).time is None
+    assert fact_time({"timecompleted": 5, "timemodified": 9}, "timecompleted",
+                     "timemodified") == from_unix(5)
