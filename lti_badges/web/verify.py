@@ -208,7 +208,12 @@ def _check_length() -> None:
 def _text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can spell as "\ud800"
+        raise ApiError(_("The input holds text that is not valid Unicode (a lone surrogate): "
+                         "copy the badge again from its source."), 400, "invalid_text") from None
+    if size > MAX_TEXT_BYTES:
         raise TooLarge
     return value
 
