@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from lti_badges.extensions import db
+
+if TYPE_CHECKING:
+    from lti_badges.services.award_csv import AwardRow
 
 
 def _create_app() -> Flask:
@@ -422,7 +425,9 @@ def badges_add(issuer_id: str, name: str, description: str, criteria_text: str,
 @click.option("--name")
 @click.option("--evidence", "evidence_url", help="A URL showing the work.")
 @click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False),
-              help="Bulk award: a CSV with columns email[,name][,evidence].")
+              help="Bulk award: a CSV whose first line names the columns email (courriel) and "
+                   "optionally name (nom), evidence (preuve), narrative (commentaire); "
+                   "separated by , ; or tab. Checked whole before anything is awarded.")
 @json_option
 @with_appcontext
 def award_command(badge_id: str, email: str | None, name: str | None,
@@ -435,15 +440,15 @@ def award_command(badge_id: str, email: str | None, name: str | None,
     if csv_path:
         rows = _read_award_csv(csv_path)
         awarded, errors = [], []
-        for line, row in rows:
+        for row in rows:
             try:
-                award = issuing.award(badge, email=row["email"], name=row.get("name"),
-                                      evidence_url=row.get("evidence") or None, source="csv",
-                                      awarded_by="cli")
+                award = issuing.award(badge, email=row.email, name=row.name,
+                                      evidence_url=row.evidence_url, narrative=row.narrative,
+                                      source="csv", awarded_by="cli")
                 awarded.append(issuing.award_summary(award))
             except issuing.IssuingError as exc:
                 db.session.rollback()
-                errors.append({"line": line, "email": row.get("email"), "error": exc.message})
+                errors.append({"line": row.line, "email": row.email, "error": exc.message})
         if as_json:
             click.echo(json.dumps(awarded, indent=2))
         else:
@@ -467,32 +472,21 @@ def award_command(badge_id: str, email: str | None, name: str | None,
          f"{data['assertion_url']}\n  Credential: {data['credential_url']}")
 
 
-def _read_award_csv(path: str) -> list[tuple[int, dict[str, str]]]:
-    import csv
+def _read_award_csv(path: str) -> list[AwardRow]:
+    """The rows of an award CSV, read by the studio's reader (services.award_csv); every
+    problem is reported, by line, before anything is awarded."""
+    from lti_badges.services.award_csv import parse_award_csv
 
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-            if "email" not in headers:
-                raise click.ClickException(
-                    f"{path}: the first line must name the columns, with at least 'email' "
-                    "(and optionally 'name', 'evidence').")
-            rows = []
-            for i, raw in enumerate(reader, start=2):
-                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-                if any(row.values()):
-                    rows.append((i, row))
-    except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{path} is not UTF-8 text.") from exc
-    if not rows:
-        raise click.ClickException(f"{path} has no rows to award.")
-    # Validate every row before issuing anything: a typo on line 40 should not leave 39 awards.
-    bad = [f"line {i}: {r.get('email')!r} is not an email address" for i, r in rows
-           if "@" not in r.get("email", "") or " " in r.get("email", "")]
-    if bad:
-        raise click.ClickException("Nothing was awarded. Fix these lines first:\n  "
-                                   + "\n  ".join(bad))
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    rows, problems = parse_award_csv(data)
+    if problems:
+        # Validate every row before issuing anything: a typo on line 40 should not leave 39 awards.
+        raise click.ClickException(f"Nothing was awarded from {path}. Fix these first:\n  "
+                                   + "\n  ".join(problems))
     return rows
 
 

@@ -11,6 +11,14 @@ What pylti1p3 2.0 lacks and this module adds (1EdTech Security Framework
   exactly what a replay presents;
 * ``aud``/``azp``/``iss`` are verified, ``exp``/``iat`` with a small leeway,
   only RS256 is accepted;
+* the token must be readable before anything else looks at it: header and payload
+  JSON objects, and text that is valid Unicode (a lone UTF-16 surrogate, which JSON
+  can spell as ``"\\ud800"``, cannot be stored or shown). Anyone can send these, so
+  they are refused before the signature is checked;
+* claim types are checked strictly once the signature verifies (``exp``/``iat``
+  numbers, the resource link, context, AGS and NRPS claims objects of the types their
+  specs give, ``target_link_uri`` present in a resource link launch), so nothing
+  downstream meets a list where it expects an object;
 * platform keys are cached, and refetched when an unknown ``kid`` appears;
 * registrations and deployments come from the database, with a pending or
   disabled platform refused in words an admin can act on.
@@ -18,6 +26,7 @@ What pylti1p3 2.0 lacks and this module adds (1EdTech Security Framework
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +39,15 @@ from pylti1p3.exception import LtiException
 from sqlalchemy.exc import IntegrityError
 
 from lti_badges.extensions import db
-from lti_badges.lti.claims import LaunchClaims, parse_claims
+from lti_badges.lti.claims import (
+    AGS_CLAIM,
+    DL_SETTINGS,
+    LTI,
+    NRPS_CLAIM,
+    RESOURCE_LINK_REQUEST,
+    LaunchClaims,
+    parse_claims,
+)
 from lti_badges.lti.platform_keys import PlatformKeyCache, UnknownKeyError
 from lti_badges.lti.tool_config import DbToolConf
 from lti_badges.models import Deployment, LoginState, Platform, PlatformStatus, UsedNonce
@@ -204,6 +221,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             self.validate_jwt_format()
             self.validate_registration()
             self.validate_jwt_signature()
+            self.validate_claim_types()
             self.validate_state()
             self.validate_deployment()
             self.validate_message()
@@ -211,6 +229,26 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         except Exception:
             self._validated = False
             raise
+        return self
+
+    def validate_jwt_format(self) -> ToolMessageLaunch:
+        super().validate_jwt_format()
+        header, body = self._jwt["header"], self._jwt["body"]
+        if not isinstance(header, dict) or not isinstance(body, dict):
+            # RFC 7519 §7.2 step 10 / RFC 7515 §4: the JOSE header and the claims set are
+            # JSON objects.
+            raise LaunchError(
+                "The id_token cannot be read: its header and payload must each be a JSON "
+                "object. Open the activity again from your course; if this keeps happening, "
+                "the LMS sends malformed launches: tell its administrator.",
+                400, "bad_token")
+        where = _lone_surrogate(header, "header") or _lone_surrogate(body)
+        if where:
+            raise LaunchError(
+                f"The id_token cannot be read: {where} holds text that is not valid Unicode "
+                "(a lone UTF-16 surrogate). Open the activity again from your course; if this "
+                "keeps happening, tell the LMS administrator which name or title is garbled.",
+                400, "bad_text")
         return self
 
     def validate_registration(self) -> ToolMessageLaunch:
@@ -282,6 +320,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         azp = self._jwt["body"].get("azp")
         if azp is not None and azp != self._platform.client_id:
             raise LaunchError("The id_token's azp names another client.", 401, "bad_azp")
+        return self
+
+    def validate_claim_types(self) -> ToolMessageLaunch:
+        problem = claim_type_problem(self._jwt["body"])
+        if problem:
+            raise LaunchError(f"The launch message is malformed: {problem}. Tell the LMS "
+                              "administrator; opening the activity again will not help until "
+                              "the LMS sends it correctly.", 400, "bad_claim")
         return self
 
     def validate_state(self) -> ToolMessageLaunch:
@@ -364,6 +410,110 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         assert deployment is not None
         return ValidatedLaunch(claims=claims, body=body, platform=self._platform,
                                deployment=deployment)
+
+
+def _lone_surrogate(value: Any, part: str = "payload") -> str | None:
+    """Where a lone surrogate hides in decoded JSON (``the claim 'name'``), if anywhere."""
+    stack: list[tuple[Any, str | None]] = [(value, None)]
+    while stack:
+        item, claim = stack.pop()
+        if isinstance(item, str) and _SURROGATE.search(item):
+            return f"the claim {claim!r}" if claim else f"the {part}"
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if _SURROGATE.search(key):
+                    return f"a claim name in the {part}"
+                stack.append((sub, claim or key))
+        elif isinstance(item, list):
+            stack.extend((sub, claim) for sub in item)
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NUMBER = (int, float)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# Claims that, when present, are JSON objects (LTI 1.3 Core §5.3-5.4, AGS §3.1, NRPS §3.6.1,
+# Deep Linking §4.4).
+_OBJECT_CLAIMS = {
+    LTI + "resource_link": "resource_link", LTI + "context": "context",
+    LTI + "tool_platform": "tool_platform", LTI + "launch_presentation": "launch_presentation",
+    LTI + "custom": "custom", LTI + "lis": "lis", AGS_CLAIM: "AGS endpoint", NRPS_CLAIM:
+    "NRPS namesroleservice", DL_SETTINGS: "deep_linking_settings",
+}
+# Claims (top level, or in an object claim) that, when present, are strings.
+_STRING_CLAIMS = ("iss", "sub", "nonce", "azp", "name", "given_name", "family_name",
+                  "middle_name", "email", "locale", LTI + "message_type", LTI + "version",
+                  LTI + "deployment_id", LTI + "target_link_uri")
+_STRING_MEMBERS = {
+    LTI + "resource_link": ("id", "title", "description"),
+    LTI + "context": ("id", "title", "label"),
+    LTI + "launch_presentation": ("document_target", "return_url", "locale"),
+    AGS_CLAIM: ("lineitems", "lineitem"),
+    NRPS_CLAIM: ("context_memberships_url",),
+    DL_SETTINGS: ("deep_link_return_url",),
+}
+
+
+def claim_type_problem(body: dict[str, Any]) -> str | None:
+    """The first claim of the wrong JSON type, in words; None when every claim fits."""
+    # RFC 7519 §4.1.4 and §4.1.6: exp and iat are NumericDate, a JSON number (pyjwt would
+    # accept the string "9999999999").
+    for name in ("exp", "iat", "nbf"):
+        if name in body and not _is_number(body[name]):
+            return f"the claim {name!r} must be a number (seconds since 1970), not {_kind(body[name])}"
+    aud = body.get("aud")
+    if not (isinstance(aud, str) or _is_str_list(aud)):
+        return f"the claim 'aud' must be a string or a list of strings, not {_kind(aud)}"
+    for name in _STRING_CLAIMS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"the claim {_short(name)!r} must be a string, not {_kind(body[name])}"
+    for name, label in _OBJECT_CLAIMS.items():
+        if name in body and not isinstance(body[name], dict):
+            return f"the {label} claim must be a JSON object, not {_kind(body[name])}"
+        for member in _STRING_MEMBERS.get(name, ()):
+            value = body.get(name, {}).get(member)
+            if value is not None and not isinstance(value, str):
+                return (f"'{member}' in the {label} claim must be a string, not "
+                        f"{_kind(value)}")
+    roles = body.get(LTI + "roles")
+    if roles is not None and not _is_str_list(roles):
+        # LTI 1.3 Core §5.3.7: an array of role URIs.
+        return f"the roles claim must be a list of role URIs, not {_kind(roles)}"
+    ags = body.get(AGS_CLAIM, {})
+    if "scope" in ags and not _is_str_list(ags["scope"]):
+        return f"'scope' in the AGS endpoint claim must be a list of strings, not {_kind(ags['scope'])}"
+    nrps = body.get(NRPS_CLAIM, {})
+    if "service_versions" in nrps and not _is_str_list(nrps["service_versions"]):
+        return "'service_versions' in the NRPS namesroleservice claim must be a list of strings"
+    if body.get(LTI + "message_type") == RESOURCE_LINK_REQUEST and not body.get(
+            LTI + "target_link_uri"):
+        # LTI 1.3 Core §5.3.4 "Target link URI": a required claim of the resource link
+        # launch request (§5.3 "Required message claims").
+        return ("the resource link launch has no target_link_uri claim, which LTI 1.3 Core "
+                "§5.3.4 requires")
+    return None
+
+
+def _short(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return {str: "a string", int: "a number", float: "a number", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
 
 
 def _claim_str(body: dict[str, Any], name: str) -> str | None:

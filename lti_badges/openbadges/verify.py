@@ -12,7 +12,10 @@ Documents are obtained only through the ``fetch`` callable the caller gives
 (the web layer's guarded fetcher): parsed JSON for ``http(s)`` URLs, and for a
 ``did:web`` DID the DID document (the fetcher resolves it with
 :func:`lti_badges.openbadges.keys.did_web_url`, which lets it map the host to
-plain HTTP in development). A fetcher may raise an exception carrying
+plain HTTP in development). Called as ``fetch(url, accept=JOSE)`` it asks the
+address for its signed form (content negotiation, ``Accept: application/jose``)
+and answers the text: that is how a *signed* OB 2.0 assertion given by its URL
+is verified, from the JWS the issuer serves there. A fetcher may raise an exception carrying
 ``status`` (or ``status_code``) 410 for a hosted assertion answered with
 ``410 Gone``; it is then treated as revoked (OB 2.0 § "Revoking Hosted
 Assertions"). Nothing else is ever fetched, and JSON-LD contexts come from the
@@ -64,6 +67,7 @@ from .status_list import BitstringStatusList, StatusListError
 
 __all__ = [
     "CHECK_LABELS",
+    "JOSE",
     "Check",
     "Fetcher",
     "Verdict",
@@ -72,7 +76,8 @@ __all__ = [
 
 Status = Literal["valid", "invalid", "revoked", "expired"]
 CheckStatus = Literal["ok", "failed", "skipped"]
-Fetcher = Callable[[str], Any]
+Fetcher = Callable[..., Any]  # fetch(url) or fetch(url, accept=JOSE)
+JOSE = "application/jose"
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB3_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
@@ -275,6 +280,33 @@ class _Run:
         self._cache[url] = doc
         return doc
 
+    def get_signed(self, url: str) -> str:
+        """The signed form (compact JWS) the address of a signed OB 2.0 assertion serves
+        when asked for ``application/jose``; a failure fails ``format``."""
+        key = "jose " + url
+        if key not in self._cache:
+            try:
+                text = self.fetch(url, accept=JOSE)
+            except Exception as exc:
+                self.fail(
+                    "format",
+                    f"The assertion at {url} is signed, but its signed form (JWS) could not be "
+                    f"fetched there{_exc_detail(exc)}.",
+                    f"The assertion at {url} is signed, but its signed form could not be fetched.",
+                )
+            if isinstance(text, bytes | bytearray):
+                text = bytes(text).decode("utf-8", errors="replace")
+            text = text.strip() if isinstance(text, str) else ""
+            if not (_JWS_LIKE.match(text) and text.count(".") == 2):
+                self.fail(
+                    "format",
+                    f"The assertion at {url} is signed (verification type signed), but that address "
+                    f"does not answer {JOSE} with its JWS. Verify the signed badge itself: its JWS "
+                    "or the baked image.",
+                )
+            self._cache[key] = text
+        return self._cache[key]
+
     def get_object(self, url: Any, what: str, check: str, *, id_required: bool = True) -> dict[str, Any]:
         """A fetched JSON object that identifies itself by the URL it came from
         (``id`` may be absent only when ``id_required`` is false)."""
@@ -453,6 +485,8 @@ def _verify_url(run: _Run, url: str) -> None:
         return
     if _is_ob3(doc):
         _verify_ob3(run, doc)
+    elif _is_ob2(doc) and doc.get("revoked") is not True and _verification_type(doc) == "signed":
+        _verify_ob2_signed_at(run, url, doc)
     elif _is_ob2(doc) or doc.get("revoked") is True:
         _verify_ob2_hosted(run, url, fetched=doc, given=None)
     else:
@@ -485,7 +519,7 @@ def _verify_document(run: _Run, doc: dict[str, Any]) -> None:
     run.fail("format", _unsupported(doc))
 
 
-def _verify_jws(run: _Run, token: str) -> None:
+def _jws_parts(run: _Run, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     head, body, _sig = token.split(".")
     try:
         header = json.loads(multibase.b64url_decode(head))
@@ -494,6 +528,11 @@ def _verify_jws(run: _Run, token: str) -> None:
         run.fail("format", "The signed badge's header or payload is not base64url-encoded JSON.")
     if not isinstance(header, dict) or not isinstance(payload, dict):
         run.fail("format", "The signed badge's header and payload must be JSON objects.")
+    return header, payload
+
+
+def _verify_jws(run: _Run, token: str) -> None:
+    header, payload = _jws_parts(run, token)
     if _is_ob3(payload) or isinstance(payload.get("vc"), dict):
         _verify_vc_jwt(run, token, header, payload)
     elif _is_ob2(payload):
@@ -589,6 +628,24 @@ def _verify_ob2_hosted(
     _ob2_revocation(run, doc, issuer)
     _ob2_validity(run, doc)
     _ob2_recipient(run, doc)
+
+
+def _verify_ob2_signed_at(run: _Run, url: str, doc: dict[str, Any]) -> None:
+    """A signed OB 2.0 assertion given by its URL. Its JSON proves nothing (OB 2.0 §
+    SignedBadge: the JWS is the proof), so the address is asked for the signed form and
+    the JWS is verified; it must be the same assertion as the JSON served there."""
+    token = run.get_signed(url)
+    header, payload = _jws_parts(run, token)
+    if not _is_ob2(payload) or payload.get("id") != doc.get("id"):
+        run.plan("ob2-signed")
+        run.fail(
+            "format",
+            f"The signed form served at {url} is not the assertion {_show(doc.get('id'))} "
+            f"(its payload's id is {_show(payload.get('id'))}).",
+            "The signed badge served at that address is not the assertion found there.",
+        )
+    run.origin = f" (its JWS, served at {url})"
+    _verify_ob2_signed(run, token, header, payload)
 
 
 def _verify_ob2_signed(run: _Run, token: str, header: dict[str, Any], payload: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """The badge studio's use cases, apart from the pages: course facts (cached), the roster (the
 People page and the award-by-hand list, in French name order), the "who would earn it now"
 preview, progress counts, the flat criteria builder <-> rule JSON, prerequisite
-pathways, award CSV parsing, earners export and per-badge statistics.
+pathways, earners export and per-badge statistics (award CSV files are read by
+``services.award_csv``).
 
 Reading a course's facts costs one NRPS call plus one AGS call per line item (and the
 Moodle connector's calls where configured), so pages never read them more than once per
@@ -20,7 +21,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import g
 
@@ -37,6 +37,7 @@ from lti_badges.models import (
     Person,
 )
 from lti_badges.models._time import utcnow
+from lti_badges.services import award_csv
 from lti_badges.services.course_facts import facts_cache
 from lti_badges.sources.base import CourseFacts, Member
 
@@ -45,7 +46,6 @@ log = logging.getLogger("lti_badges.studio")
 CLOSE = 0.5  # progress from which a learner counts as "close" in the preview
 MAX_CONDITIONS = 30
 MAX_ALIGNMENTS = 20
-MAX_CSV_ROWS = 5000
 
 Translate = Callable[..., str]
 
@@ -581,83 +581,11 @@ def pathway(badges: list[Badge]) -> list[list[Step]]:
 # -- awards: CSV import and export, statistics ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class CsvRow:
-    line: int
-    email: str
-    name: str | None = None
-    evidence: str | None = None
-
-
-def valid_email(value: str) -> bool:
-    """The same test as issuing's: something@domain.tld, no spaces, at most 320 characters."""
-    local, _, domain = value.rpartition("@")
-    return bool(local) and "." in domain and " " not in value and len(value) <= 320
-
-
-def parse_award_csv(data: bytes, _: Translate = _plain) -> tuple[list[CsvRow], list[str]]:
-    """Rows to award from a CSV (columns ``email``, optional ``name`` and ``evidence``), and
-    every problem found, by line: the caller awards nothing unless the list is empty.
-
-    Shared by the studio's import and, if it likes, the CLI's ``award --csv``."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")]
-    try:
-        sample = text[:4096]
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return [], [_("The file is empty.")]
-    except csv.Error as exc:
-        return [], [_("The file is not readable as CSV: %(error)s", error=str(exc))]
-    if "email" not in header:
-        return [], [_("The first line must name the columns, with at least “email” (and "
-                      "optionally “name” and “evidence”).")]
-    rows: list[CsvRow] = []
-    errors: list[str] = []
-    first_line: dict[str, int] = {}
-    try:
-        for raw in reader:
-            line = reader.line_num
-            values = {header[i]: v.strip() for i, v in enumerate(raw) if i < len(header)}
-            if not any(values.values()):
-                continue
-            if len(rows) + len(errors) >= MAX_CSV_ROWS:
-                errors.append(_("More than %(max)d lines: split the file.", max=MAX_CSV_ROWS))
-                break
-            email = values.get("email", "")
-            name = values.get("name") or None
-            evidence = values.get("evidence") or None
-            problem = None
-            if not email:
-                problem = _("line %(line)d: the email is missing.", line=line)
-            elif not valid_email(email):
-                problem = _("line %(line)d: “%(email)s” is not an email address.", line=line,
-                            email=email)
-            elif email.lower() in first_line:
-                problem = _("line %(line)d: %(email)s is already on line %(first)d.",
-                            line=line, email=email, first=first_line[email.lower()])
-            elif name and len(name) > 255:
-                problem = _("line %(line)d: the name is longer than 255 characters.", line=line)
-            elif evidence and (urlsplit(evidence).scheme not in ("http", "https")
-                               or not urlsplit(evidence).netloc):
-                problem = _("line %(line)d: the evidence must be an http(s) address.", line=line)
-            if problem:
-                errors.append(problem)
-                continue
-            first_line[email.lower()] = line
-            rows.append(CsvRow(line, email, name, evidence))
-    except csv.Error as exc:
-        errors.append(_("line %(line)d: %(error)s", line=reader.line_num, error=str(exc)))
-    if not rows and not errors:
-        errors.append(_("The file has no rows to award."))
-    return rows, errors
+# The award CSV reader lives in services/award_csv.py (shared with the CLI); re-exported here
+# for the studio's routes.
+AwardRow = award_csv.AwardRow
+parse_award_csv = award_csv.parse_award_csv
+valid_email = award_csv.valid_email
 
 
 def _cell(value: Any) -> str:
@@ -677,9 +605,18 @@ EXPORT_COLUMNS = ("name", "email", "status", "issued_on", "expires", "source", "
                   "evidence", "revocation_reason", "claimed", "assertion_url", "credential_url")
 
 
+def export_separator(lang: str) -> str:
+    """``;`` for French: French Excel reads ``,`` as the decimal mark and puts every line in
+    one cell otherwise."""
+    return ";" if lang == "fr" else ","
+
+
 def earners_csv(rows: Iterable[Award], lang: str = "en") -> str:
+    """The earners as a CSV document that opens as columns in Excel: a UTF-8 BOM (without it
+    Excel reads Windows-1252 and garbles "Zoé"), ``;`` as separator in French."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=export_separator(lang), lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     now = utcnow()
     for a in rows:

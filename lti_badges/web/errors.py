@@ -65,6 +65,10 @@ GUIDANCE = {
                                       "LMS administrator."),
     "unknown_deployment": lazy_gettext("This tool is not set up for this part of your LMS. "
                                        "Contact your LMS administrator."),
+    "bad_claim": lazy_gettext("Your LMS sent a launch this tool cannot read. Contact your LMS "
+                              "administrator."),
+    "bad_text": lazy_gettext("Your LMS sent a launch this tool cannot read. Open the activity "
+                             "again; if it happens again, contact your LMS administrator."),
     "no_session": lazy_gettext("Your session has ended. Open the tool again from your course."),
     "wrong_course": lazy_gettext("This page belongs to another course."),
     "forbidden_role": lazy_gettext("Your role in this course does not allow this page."),

@@ -1,6 +1,8 @@
 """Public Open Badges documents (DESIGN.md URL contract): JSON-LD for machines, pages for people.
 
-The same URL answers both, by content negotiation on ``Accept``.
+The same URL answers both, by content negotiation on ``Accept``; the URL of a signed OB 2.0
+assertion (an issuer made with ``--signed``) also answers ``Accept: application/jose`` with
+its JWS, where a verifier given the URL finds the signed form (the JSON alone proves nothing).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from lti_badges.web.errors import ApiError
 bp = Blueprint("ob", __name__, url_prefix="/ob")
 
 JSONLD = "application/ld+json"
+JOSE = "application/jose"  # RFC 7515 §9.2.1: a JWS in compact serialization
 
 
 def wants_html() -> bool:
@@ -79,9 +82,25 @@ def badge(public_id: str) -> Response:
     return jsonld(issuing.badge_ob2_document(row))
 
 
+def wants_jose() -> bool:
+    """``application/jose`` asked for, and preferred to JSON(-LD) and HTML."""
+    accept = request.accept_mimetypes
+    return accept[JOSE] > 0 and accept.best_match(
+        [JOSE, JSONLD, "application/json", "text/html"]) == JOSE and accept[JOSE] >= max(
+        accept[JSONLD], accept["application/json"], accept["text/html"])
+
+
 @bp.get("/assertions/<public_id>")
 def assertion(public_id: str) -> Response:
     row = _one(Award, public_id, "assertion")
+    if row.signed_assertion and wants_jose():
+        # Served even once revoked: the issuer's revocation list says so (OB 2.0 § SignedBadge
+        # verification, step 7), and the signed form stays what was issued.
+        resp = Response(row.signed_assertion, mimetype=JOSE)
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Cache-Control"] = "no-cache"
+        resp.headers["Vary"] = "Accept"
+        return resp
     if wants_html():
         issuing.record_event(row, "view")
         return Response(render_template("public/award.html", award=row,

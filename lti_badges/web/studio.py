@@ -664,7 +664,8 @@ def import_csv(course_id: int, public_id: str) -> Response:
     awarded, skipped, failed = 0, [], []
     for line in rows:
         try:
-            issuing.award(row, email=line.email, name=line.name, evidence_url=line.evidence,
+            issuing.award(row, email=line.email, name=line.name,
+                          evidence_url=line.evidence_url, narrative=line.narrative,
                           source="csv", awarded_by=f"person:{g.launch.person_id}")
             awarded += 1
         except issuing.AlreadyAwarded:
@@ -711,7 +712,7 @@ def export_csv(course_id: int, public_id: str) -> Response:
     row = _badge(course_id, public_id)
     body = svc.earners_csv(_earners(row), _lang())
     safe = "".join(ch if ch.isalnum() else "-" for ch in row.name.lower()).strip("-")[:40]
-    resp = Response("\ufeff" + body, mimetype="text/csv")
+    resp = Response(body, mimetype="text/csv")
     resp.headers["Content-Disposition"] = (
         f'attachment; filename="earners-{safe or "badge"}-{row.public_id[:8]}.csv"')
     resp.headers["Cache-Control"] = "no-store"

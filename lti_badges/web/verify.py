@@ -107,7 +107,7 @@ def _decode(body: bytes, where: str) -> Any:
     return text  # a VC-JWT (/ob/credentials/<id>.jwt) or a signed assertion
 
 
-def _fetch_own(path: str, query: str, url: str) -> Any:
+def _fetch_own(path: str, query: str, url: str, accept: str = ACCEPT) -> Any:
     """One of the tool's public Open Badges documents, from the view that serves it."""
     adapter = current_app.url_map.bind("localhost")
     try:
@@ -117,7 +117,7 @@ def _fetch_own(path: str, query: str, url: str) -> Any:
     if not endpoint.startswith("ob."):
         raise FetchFailed(f"{url} is not an Open Badges document", status=404)
     view = current_app.view_functions[endpoint]
-    with current_app.test_request_context(path, query_string=query, headers={"Accept": ACCEPT},
+    with current_app.test_request_context(path, query_string=query, headers={"Accept": accept},
                                           base_url=current_app.config["BASE_URL"]):
         try:
             resp = current_app.make_response(view(**args))
@@ -134,10 +134,10 @@ def _fetch_own(path: str, query: str, url: str) -> Any:
     return _decode(body, url)
 
 
-def _fetch_remote(url: str, policy: net.NetPolicy) -> Any:
+def _fetch_remote(url: str, policy: net.NetPolicy, accept: str = ACCEPT) -> Any:
     try:
         resp = net.request("GET", url, policy, what="badge document",
-                           headers={"Accept": ACCEPT})
+                           headers={"Accept": accept})
     except net.FetchError as exc:
         raise FetchFailed(str(exc)) from exc
     if resp.status_code == 410:
@@ -154,11 +154,12 @@ def _fetch_remote(url: str, policy: net.NetPolicy) -> Any:
 def make_fetcher(policy: net.NetPolicy | None = None,
                  limit: int = MAX_FETCHES) -> Callable[[str], Any]:
     """The guarded fetcher :func:`verify` gets: http(s) URLs and did:web DIDs only, at most
-    ``limit`` documents per verification."""
+    ``limit`` documents per verification. ``accept`` (``application/jose`` for the signed
+    form of an OB 2.0 assertion) replaces the usual ``Accept`` header."""
     policy = policy or net.NetPolicy.from_config(current_app.config)
     count = 0
 
-    def fetch(ref: str) -> Any:
+    def fetch(ref: str, accept: str | None = None) -> Any:
         nonlocal count
         count += 1
         if count > limit:
@@ -173,8 +174,8 @@ def make_fetcher(policy: net.NetPolicy | None = None,
             raise FetchFailed("only http(s) addresses are fetched")
         own = _own_path(url)
         if own is not None:
-            return _fetch_own(own[0], own[1], url)
-        return _fetch_remote(url, policy)
+            return _fetch_own(own[0], own[1], url, accept or ACCEPT)
+        return _fetch_remote(url, policy, accept or ACCEPT)
 
     return fetch
 
@@ -207,7 +208,12 @@ def _check_length() -> None:
 def _text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, which JSON can spell as "\ud800"
+        raise ApiError(_("The input holds text that is not valid Unicode (a lone surrogate): "
+                         "copy the badge again from its source."), 400, "invalid_text") from None
+    if size > MAX_TEXT_BYTES:
         raise TooLarge
     return value
 

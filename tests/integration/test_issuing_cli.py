@@ -90,9 +90,39 @@ def test_csv_bulk_award_checks_every_line_first(runner, app, tmp_path):
                                         "--json"]))
     assert [a["recipient"] for a in awarded] == ["a@example.test", "b@example.test"]
     nocol = tmp_path / "nocol.csv"
-    nocol.write_text("mail\nx@example.test\n")
+    nocol.write_text("Adresse\nx@example.test\n")
     result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(nocol)])
-    assert result.exit_code != 0 and "'email'" in result.output
+    assert result.exit_code != 0 and "Column 1, “Adresse”, is not one the tool reads" in \
+        result.stderr
+    nomail = tmp_path / "nomail.csv"
+    nomail.write_text("name\nX\n")
+    result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(nomail)])
+    assert result.exit_code != 0 and "at least “email” (or “courriel”)" in result.stderr
+
+
+def test_csv_award_reads_french_excel_files(runner, app, tmp_path):
+    """The CLI reads CSV files with the studio's reader: `;`, Windows-1252, quoted values
+    and French column names, and refuses a column it does not read before awarding."""
+    badge = _badge(runner, _issuer(runner)["id"])
+    french = tmp_path / "fr.csv"
+    french.write_bytes(("Courriel;Nom;Preuve;Commentaire\r\n"
+                        "zoe@example.test;\"Lefèvre, Zoé\";https://e.example/z;Très bien\r\n"
+                        ).encode("cp1252"))
+    awarded = _json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(french),
+                                        "--json"]))
+    assert [a["recipient"] for a in awarded] == ["zoe@example.test"]
+    with app.app_context():
+        award = db.session.scalar(db.select(Award))
+        assert award.recipient_name == "Lefèvre, Zoé"
+        assert award.evidence["url"] == "https://e.example/z"
+        assert award.evidence["narrative"] == "Très bien"
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("email;name;groupe\nn@example.test;N;G1\n")
+    result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(unknown)])
+    assert result.exit_code != 0 and "Nothing was awarded" in result.stderr
+    assert "Column 3, “groupe”" in result.stderr
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Award)) == 1
 
 
 def test_expiry_and_revocation_state(runner, app):

@@ -230,6 +230,49 @@ def test_award_by_hand_revoke_import_and_export(world):
     assert by_email["x2@example.test"]["assertion_url"].startswith(world["tool"].url("/ob/"))
 
 
+def test_french_excel_import_keeps_names_and_evidence(world):
+    """A file saved by French Excel (`;`, Windows-1252, quoted values, French column names):
+    every award carries its name, evidence and narrative; the earners export opens in
+    French Excel (BOM, `;`)."""
+    t, app, peer, tool = world["teacher"], world["app"], world["peer"], world["tool"]
+    pid = _create(t, **{"c0-type": "", "rule_mode": "builder"})
+    data = ('Prénom;Nom;Adresse de courriel;Preuve;Commentaire\r\n'
+            'Zoé;Lefèvre;zoe@example.test;https://lab.example/zoe;"Rapport ""très"" soigné"\r\n'
+            'Marc;"Roy, fils";marc@example.test;;\r\n').encode("cp1252")
+    resp = t.post(f"/badges/{pid}/import", files={"csv": ("notes.csv", data, "text/csv")})
+    assert resp.status_code == 200 and "2 award(s) made" in resp.text, resp.text[:1500]
+    with app.app_context():
+        awards = {a.recipient_email: a for a in db.session.scalars(db.select(Award))}
+        assert awards["zoe@example.test"].recipient_name == "Zoé Lefèvre"
+        assert awards["zoe@example.test"].evidence["url"] == "https://lab.example/zoe"
+        assert awards["zoe@example.test"].evidence["narrative"] == 'Rapport "très" soigné'
+        assert awards["marc@example.test"].recipient_name == "Marc Roy, fils"
+    # The English page exports with ',' and a BOM; a French launch with ';'.
+    english = t.get(f"/badges/{pid}/earners.csv")
+    assert english.content.startswith(b"\xef\xbb\xbfname,email,")
+    fr = Session(tool, peer.launch(peer.new_browser(), "teacher", "c1", locale="fr-CA"))
+    export = fr.get(f"/badges/{pid}/earners.csv")
+    assert export.status_code == 200 and export.content.startswith(b"\xef\xbb\xbfname;email;")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig")), delimiter=";"))
+    assert {r["email"]: r["name"] for r in rows} == {"zoe@example.test": "Zoé Lefèvre",
+                                                      "marc@example.test": "Marc Roy, fils"}
+
+
+def test_csv_with_a_column_the_tool_does_not_read_awards_nothing(world):
+    t, app, peer, tool = world["teacher"], world["app"], world["peer"], world["tool"]
+    pid = _create(t, **{"c0-type": "", "rule_mode": "builder"})
+    data = "\ufeffEmail;Nom;Groupe\r\nzoe@example.test;Zoé;G1\r\n".encode()
+    resp = t.post(f"/badges/{pid}/import", files={"csv": ("a.csv", data, "text/csv")})
+    assert resp.status_code == 400 and "Nothing was awarded" in resp.text
+    assert "Column 3, “Groupe”, is not one the tool reads" in resp.text
+    fr = Session(tool, peer.launch(peer.new_browser(), "teacher", "c1", locale="fr-CA"))
+    resp = fr.post(f"/badges/{pid}/import", files={"csv": ("a.csv", data, "text/csv")})
+    assert resp.status_code == 400 and "Rien n’a été décerné" in resp.text
+    assert "La colonne 3, « Groupe », n’est pas une colonne que l’outil lit" in resp.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Award)) == 0
+
+
 def test_edit_prerequisites_json_rule_and_pathway(world):
     t, app = world["teacher"], world["app"]
     first = _create(t)

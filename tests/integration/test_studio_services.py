@@ -59,14 +59,15 @@ def test_builder_errors_name_their_fields():
 def test_award_csv_checks_every_line_first():
     rows, errors = svc.parse_award_csv(
         "\ufeffEmail,Name,Evidence\na@x.org,A,https://e.org/a\n\n b@x.org ,,\n".encode())
-    assert errors == [] and [(r.line, r.email, r.name, r.evidence) for r in rows] == [
+    assert errors == [] and [(r.line, r.email, r.name, r.evidence_url) for r in rows] == [
         (2, "a@x.org", "A", "https://e.org/a"), (4, "b@x.org", None, None)]
     rows, errors = svc.parse_award_csv(b"email;name\na@x.org;A\nA@x.org;B\nbad;C\n;D\n")
     assert len(errors) == 3
     assert "line 3" in errors[0] and "line 2" in errors[0]  # a duplicate names its first line
     assert "line 4" in errors[1] and "line 5" in errors[2]
     assert svc.parse_award_csv(b"name\nA\n")[1][0].startswith("The first line must name")
-    assert "UTF-8" in svc.parse_award_csv("email\né@x.org\n".encode("latin-1"))[1][0]
+    # Windows-1252 (French Excel's "CSV (séparateur : point-virgule)") is read, not refused.
+    assert svc.parse_award_csv("email\né@x.org\n".encode("cp1252"))[0][0].email == "é@x.org"
     assert svc.parse_award_csv(b"")[1] == ["The file is empty."]
     assert svc.parse_award_csv(b"email\n\n")[1] == ["The file has no rows to award."]
     assert "evidence" in svc.parse_award_csv(b"email,evidence\na@x.org,javascript:x\n")[1][0]

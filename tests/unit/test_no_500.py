@@ -43,3 +43,9 @@ def test_wrong_methods_and_bodies(app, client):
                 assert client.open(path, method=method).status_code in (404, 405)
         resp = client.post(path, data=b"\xff\xfe garbage", content_type="application/json")
         assert resp.status_code < 500, path
+
+
+@pytest.mark.parametrize("body", ['{"input": "\\ud800"}', '{"input": "https://x.example/\\udfff"}'])
+def test_verify_api_refuses_text_that_is_not_unicode(client, body):
+    resp = client.post("/api/v1/verify", data=body, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_text"

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lti_badges.openbadges import baking, keys, multibase, ob2, ob3, proofs, status_list
-from lti_badges.openbadges.verify import Verdict, verify
+from lti_badges.openbadges.verify import JOSE, Verdict, verify
 
 from . import verify_fixtures as vf
 from .verify_fixtures import BASE, DID1, DID2, EMAIL, HOSTED_URL, NOW, STATUS_URL, Site
@@ -652,9 +652,45 @@ def test_arbitrary_jws_and_documents_never_raise(loader, data):
 
 
 def test_a_url_serving_a_signed_assertions_json_is_not_hosted_verification(world):
+    # Its JSON proves nothing, and the address does not serve the JWS: invalid, and why.
     site = world.site.clone().publish(HOSTED_URL, world.ob2_assertion(signing_key_url=vf.OB2_KEY))
     v = run(world, HOSTED_URL, site=site)
-    assert v.status == "invalid" and "not a hosted assertion" in reasons(v)
+    assert v.status == "invalid" and "does not answer application/jose with its JWS" in reasons(v)
+
+
+def _signed_site(world, jws=None) -> Site:
+    """The signed assertion's JSON at its URL, and its JWS for Accept: application/jose."""
+    return (world.site.clone().publish(vf.SIGNED_ID, world.signed_doc)
+            .publish(vf.SIGNED_ID, world.signed if jws is None else jws, accept=JOSE))
+
+
+def test_a_signed_assertion_is_verified_from_its_url_through_its_jws(world):
+    site = _signed_site(world)
+    v = run(world, vf.SIGNED_ID, site=site, recipient_email=EMAIL)
+    assert (v.status, v.format) == ("valid", "ob2-signed"), v.reasons
+    assert statuses(v)["signature"] == "ok" and statuses(v)["recipient"] == "ok"
+    assert "its JWS, served at" in v.check("format").message
+    # The JWS verified is the one the address served: tampered, it fails.
+    tampered = _retamper_jws(world.signed, lambda p: p.__setitem__("issuedOn",
+                                                                   "2020-01-01T00:00:00Z"))
+    v = run(world, vf.SIGNED_ID, site=_signed_site(world, tampered))
+    assert (v.status, statuses(v)["signature"]) == ("invalid", "failed")
+
+
+def test_a_signed_assertion_by_url_is_revoked_by_the_revocation_list(world):
+    site = _signed_site(world).publish(vf.OB2_REVOCATIONS, ob2.revocation_list(
+        vf.OB2_REVOCATIONS, vf.OB2_ISSUER, [(vf.SIGNED_ID, "Plagiarism")]))
+    v = run(world, vf.SIGNED_ID, site=site)
+    assert (v.status, v.format) == ("revoked", "ob2-signed") and "Plagiarism" in reasons(v)
+
+
+def test_the_jws_served_at_a_url_must_be_that_assertion(world):
+    other = ob2.sign_assertion(world.ob2_assertion(assertion_id=f"{BASE}/ob/assertions/9",
+                                                   signing_key_url=vf.OB2_KEY), world.rsa_key)
+    v = run(world, vf.SIGNED_ID, site=_signed_site(world, other))
+    assert v.status == "invalid" and "is not the assertion" in reasons(v)
+    v = run(world, vf.SIGNED_ID, site=_signed_site(world, "not a jws"))
+    assert v.status == "invalid" and "does not answer application/jose" in reasons(v)
 
 
 def test_badge_class_and_issuer_must_be_ob2_documents(world):

@@ -51,16 +51,24 @@ class Site:
     docs: dict[str, Any] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
+    variants: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    def publish(self, url: str, doc: Any) -> Site:
-        self.docs[url] = doc
+    def publish(self, url: str, doc: Any, accept: str | None = None) -> Site:
+        if accept is None:
+            self.docs[url] = doc
+        else:
+            self.variants[(accept, url)] = doc
         return self
 
     def clone(self) -> Site:
-        return Site(copy.deepcopy(self.docs), [], set(self.gone))
+        return Site(copy.deepcopy(self.docs), [], set(self.gone), dict(self.variants))
 
-    def fetch(self, url: str) -> Any:
+    def fetch(self, url: str, accept: str | None = None) -> Any:
+        """The document at ``url``; with ``accept``, the one published for that media type
+        (``publish(url, jws, accept=JOSE)``), as content negotiation would answer."""
         self.requests.append(url)
+        if accept is not None and (accept, url) in self.variants:
+            return self.variants[(accept, url)]
         if url.startswith("did:web:"):
             url = keys.did_web_url(url)
         if url in self.gone:
