@@ -1,10 +1,11 @@
 """The Moodle plugin local_ltibadges (moodle-dev/local_ltibadges), tested without a Moodle.
 
 ``php -l`` on every PHP file of moodle-dev/ and of these tests; the plugin's Moodle-free classes
-by the tiny PHP runner in ``php/run_tests.php``; a notice signed by the plugin's PHP verified by
-PyJWT; the structure ``execute_returns()`` builds (dumped with stand-ins of Moodle's external
-description classes) checked against the contract and against every fixture in
-``tests/fixtures/moodle_plugin/``; and the Docker Compose file of moodle-dev/.
+by the tiny PHP runner in ``php/run_tests.php``, which also runs the plugin's whole-course SQL
+(``course_facts``) on SQLite through ``php/moodle_dml_shim.php`` (Moodle's DML rules, real SQL);
+a notice signed by the plugin's PHP verified by PyJWT; the structure ``execute_returns()`` builds
+(dumped with stand-ins of Moodle's external description classes) checked against the contract
+and against every fixture in ``tests/fixtures/moodle_plugin/``; and moodle-dev/compose.yaml.
 """
 
 from __future__ import annotations
