@@ -6,6 +6,10 @@
 // modinfo, names and strings. It counts the rows every query returns, so that a test can show
 // that a page's reads do not grow with the course.
 
+if (!defined('SQL_PARAMS_NAMED')) {
+    define('SQL_PARAMS_NAMED', 1);
+}
+
 final class shim_dml_exception extends Exception {
 }
 
@@ -81,6 +85,24 @@ final class shim_database {
 
     public function get_recordset_sql(string $sql, array $params = [], int $from = 0, int $num = 0): shim_recordset {
         return new shim_recordset($this->run($sql, $params, $from, $num));
+    }
+
+    public function get_field_sql(string $sql, array $params = []) {
+        $rows = $this->run($sql, $params);
+        return $rows ? reset($rows[0]) : false;
+    }
+
+    /** Moodle's get_in_or_equal() for named parameters (each call with fresh names). */
+    public function get_in_or_equal(array $items, int $type = SQL_PARAMS_NAMED, string $prefix = 'param'): array {
+        static $index = 1;
+        $params = [];
+        foreach ($items as $item) {
+            $params[$prefix . $index++] = $item;
+        }
+        $names = array_map(function ($n) {
+            return ':' . $n;
+        }, array_keys($params));
+        return [count($names) === 1 ? '= ' . $names[0] : 'IN (' . implode(',', $names) . ')', $params];
     }
 
     public function count_records_sql(string $sql, array $params = []): int {
