@@ -65,8 +65,11 @@ class pairing {
         }
         $token = self::create_token($service, (int) $user->id);
 
-        $functions = $DB->get_fieldset_select('external_services_functions', 'functionname',
-            'externalserviceid = ?', [$service->id]);
+        // Only functions this Moodle has (core_grades_get_gradeitems came with 4.2, for example).
+        $functions = $DB->get_fieldset_sql('SELECT sf.functionname
+                                              FROM {external_services_functions} sf
+                                              JOIN {external_functions} f ON f.name = sf.functionname
+                                             WHERE sf.externalserviceid = ?', [$service->id]);
         sort($functions);
         $own = array_search('local_ltibadges_get_course_facts', $functions, true);
         if ($own !== false) {
