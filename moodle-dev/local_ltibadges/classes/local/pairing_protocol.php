@@ -98,7 +98,8 @@ class pairing_protocol {
         if (!is_string($noticesurl) || url_policy::check_tool_url($noticesurl) !== null) {
             return self::fail('bad_answer', 'notices_url is not an https URL');
         }
-        if (($data['issuer'] ?? null) !== $issuer) {
+        // The tool stores the issuer of Moodle's launches: $CFG->wwwroot, which never ends with "/".
+        if (!is_string($data['issuer'] ?? null) || rtrim($data['issuer'], '/') !== rtrim($issuer, '/')) {
             return self::fail('site_mismatch', 'the tool knows this platform as ' . json_encode($data['issuer'] ?? null)
                 . ', not ' . $issuer);
         }

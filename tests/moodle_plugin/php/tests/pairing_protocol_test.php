@@ -62,6 +62,8 @@ function test_pairing_response_incomplete_or_unsafe(): void {
     }
     $answer = pairing_protocol::parse_response(200, paired_answer(['issuer' => 'https://other.example.edu']), $site);
     check_same('site_mismatch', $answer['error']);
+    check_same('site_mismatch', pairing_protocol::parse_response(200, paired_answer(['issuer' => null]), $site)['error']);
+    check_true(pairing_protocol::parse_response(200, paired_answer(['issuer' => $site . '/']), $site)['ok']);
     // A development tool on loopback may take notices over http.
     $answer = pairing_protocol::parse_response(200,
         paired_answer(['notices_url' => 'http://127.0.0.1:5000/lti/notices', 'issuer' => 'http://127.0.0.1:8080']),
