@@ -101,7 +101,10 @@ def sources_for(course: Course) -> list[FactSource]:
     return [s for s in (factory(course) for factory in SOURCE_FACTORIES) if s is not None]
 
 
-def read_course(course: Course, progress: Progress | None = None) -> CourseFacts:
+def read_course(course: Course, progress: Progress | None = None,
+                only_user: str | None = None) -> CourseFacts:
+    """Every source's facts, merged; ``only_user``: sources that can read one learner
+    (``read_user``, e.g. the Moodle connector) read just that learner, the others in full."""
     sources = sources_for(course)
     if not sources:
         return CourseFacts(source="none", errors=(
@@ -114,7 +117,9 @@ def read_course(course: Course, progress: Progress | None = None) -> CourseFacts
             if progress:
                 progress(f"reading {_name}", done, total)
 
-        facts = source.read(progress=report)
+        read_user = getattr(source, "read_user", None)
+        facts = (read_user(only_user, progress=report) if only_user is not None and read_user
+                 else source.read(progress=report))
         merged = facts if merged is None else merged.merge(facts)
     assert merged is not None
     return merged
@@ -302,7 +307,7 @@ def sync_course(course_id: int, *, trigger: str = "manual", run_id: int | None =
 
     clock = time.perf_counter()
     try:
-        facts = read_course(course, progress)
+        facts = read_course(course, progress, only_user=only_person_sub)
     except Exception as exc:  # a source failing outright: report, award nothing
         current_app.logger.exception("sync of course %s could not read its sources", course_id)
         facts = CourseFacts(source="error", errors=(f"{exc.__class__.__name__}: {exc}",))
