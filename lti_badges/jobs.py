@@ -38,7 +38,8 @@ def _outbox_task() -> dict[str, Any]:
 
 
 TASKS: dict[str, Callable[..., Any]] = {"sync_course": _sync_task, "sync_all": _sync_all_task,
-                                        "process_outbox": _outbox_task}
+                                        "process_outbox": _outbox_task,
+                                        "sync_learner": _sync_task}
 
 
 def _mark_failed(run_id: int | None, exc: BaseException) -> None:
@@ -129,6 +130,19 @@ def enqueue_sync(course_id: int, trigger: str, only_person_sub: str | None = Non
     run = start_run(course, trigger)
     backend().submit("sync_course", course_id=course_id, run_id=run.id, trigger=trigger,
                      only_person_sub=only_person_sub)
+    return run
+
+
+def enqueue_learner_sync(course_id: int, person_sub: str, trigger: str = "notice") -> Any:
+    """Queue a sync of one learner (a signed notice): every rule-bound badge of the course,
+    that learner's facts only; its own task, so course-wide scheduling does not hold it."""
+    from lti_badges.awarding import start_run
+    from lti_badges.extensions import db
+    from lti_badges.models import Course
+
+    run = start_run(db.session.get(Course, course_id), trigger)
+    backend().submit("sync_learner", course_id=course_id, run_id=run.id, trigger=trigger,
+                     only_person_sub=person_sub)
     return run
 
 
