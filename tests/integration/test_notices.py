@@ -187,3 +187,23 @@ def test_awards_list_shows_the_award_with_its_status(app, client, runner, peer, 
     assert [a["status"] for a in by_course] == ["revoked"]
     unknown = runner.invoke(args=["awards", "list", "--course", "1:nope", "--json"])
     assert unknown.exit_code != 0 and "No course" in unknown.output
+
+
+def test_in_plugin_mode_the_learner_is_read_with_the_userid_parameter(app, client, runner, peer):
+    from tests.unit.sources.replay import MoodlePluginReplay
+
+    with MoodlePluginReplay() as plugin:
+        ids = moodle_course(app, issuer=peer.issuer, jwks_url=peer.jwks_url,
+                            site_url=plugin.site_url, token=WS_TOKEN)
+        issuer = json.loads(runner.invoke(args=[
+            "issuers", "add", "--name", "P", "--url", "https://p.example", "--email",
+            "b@p.example", "--json"]).stdout)
+        runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "E",
+                            "--description", "d", "--criteria-text", "c", "--course",
+                            str(ids["course"]), "--rule", RULE])
+        resp = post(client, sign_notice(peer, notice_claims(peer.issuer, sub="4")))
+        run = wait_for_run(app, resp.get_json()["run"])
+        assert run.status == "done" and run.awarded == 1, run.errors
+        assert [c.get("userid") for c in plugin.calls("local_ltibadges_get_course_facts")] \
+            == ["4"]
+        assert plugin.calls("gradereport_user_get_grade_items") == []
