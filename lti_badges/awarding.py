@@ -105,7 +105,10 @@ def sources_for(course: Course) -> list[FactSource]:
     return [s for s in (factory(course) for factory in SOURCE_FACTORIES) if s is not None]
 
 
-def read_course(course: Course, progress: Progress | None = None) -> CourseFacts:
+def read_course(course: Course, progress: Progress | None = None,
+                only_user: str | None = None) -> CourseFacts:
+    """Every source's facts, merged; ``only_user``: sources that can read one learner
+    (``read_user``, e.g. the Moodle connector) read just that learner, the others in full."""
     sources = sources_for(course)
     if not sources:
         return CourseFacts(source="none", errors=(
@@ -118,7 +121,9 @@ def read_course(course: Course, progress: Progress | None = None) -> CourseFacts
             if progress:
                 progress(f"reading {_name}", done, total)
 
-        facts = source.read(progress=report)
+        read_user = getattr(source, "read_user", None)
+        facts = (read_user(only_user, progress=report) if only_user is not None and read_user
+                 else source.read(progress=report))
         merged = facts if merged is None else merged.merge(facts)
     assert merged is not None
     return merged
@@ -386,7 +391,8 @@ def _sync_run(course: Course, run: SyncRun) -> SyncResult:
 
     clock = time.perf_counter()
     try:
-        facts = _db(lambda: read_course(course, progress), "reading the course")
+        facts = _db(lambda: read_course(course, progress, only_user=only_person_sub),
+                    "reading the course")
     except DatabaseUnavailable:
         raise
     except Exception as exc:  # a source failing outright: report, award nothing

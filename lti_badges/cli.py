@@ -490,6 +490,35 @@ def _read_award_csv(path: str) -> list[AwardRow]:
     return rows
 
 
+@click.group("awards")
+def awards_group() -> None:
+    """Awards already issued."""
+
+
+@awards_group.command("list")
+@click.option("--badge", "badge_id", help="Only this badge's awards.")
+@click.option("--course", "course_ref", help="Only the awards of this course's badges "
+              "(the tool's course id or PLATFORM_ID:CONTEXT_ID).")
+@json_option
+@with_appcontext
+def awards_list(badge_id: str | None, course_ref: str | None, as_json: bool) -> None:
+    """Awards with their status: active, revoked or expired (--json: award objects)."""
+    from lti_badges import issuing
+    from lti_badges.models import Award, Badge
+
+    query = db.select(Award).join(Badge).order_by(Award.id)
+    if badge_id:
+        query = query.where(Award.badge_id == _by_public_id(Badge, badge_id, "badge").id)
+    if course_ref:
+        query = query.where(Badge.course_id == _course_ref(course_ref).id)
+    statuses = {"valid": "active"}  # the contract's words for a badge that still holds
+    data = [{**summary, "status": statuses.get(summary["status"], summary["status"])}
+            for summary in map(issuing.award_summary, db.session.scalars(query))]
+    _out(as_json, data, "\n".join(
+        f"{a['id']}  {a['badge']}  {a['recipient']}  {a['status']}  {a['issued_on']}"
+        for a in data) or "No award yet.")
+
+
 @click.command("revoke")
 @click.argument("award_id")
 @click.option("--reason", required=True)
@@ -573,7 +602,7 @@ def register_cli(app: Flask) -> None:
 
     for command in (init_command, serve_command, platforms_group, keys_group, issuers_group,
                     badges_group, award_command, revoke_command, sync_command, worker_command,
-                    connectors_group):
+                    connectors_group, awards_group):
         app.cli.add_command(command)
 
 

@@ -1,7 +1,9 @@
 """Platform connectors: the Moodle Web Services connector, from the CLI and the admin console.
 
 ``lti-badges connectors moodle add --platform ID --url URL --token TOKEN [--check] [--json]``
-(DESIGN.md CLI contract) and its companions ``list``, ``test`` and ``remove``. The
+(DESIGN.md CLI contract) and its companions ``list``, ``test`` and ``remove`` (both say
+which mode the connector reads in: "plugin" or "core web services"), and ``pair
+--platform ID``: a one-time URL for the companion plugin (``services/moodle_pairing``). The
 connector service (``lti_badges/connectors.py``, shared with the admin console and the
 sync) keeps the token is stored only Fernet-encrypted with a
 key derived from the application secret (purpose ``moodle-token``), is never shown
@@ -25,6 +27,7 @@ from lti_badges.connectors import (
     clean_token,
     connector_for,
     connector_summary,
+    mode_label,
     save_moodle_connector,
 )
 from lti_badges.extensions import db
@@ -112,7 +115,22 @@ def moodle_test(platform_id: int, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(result.to_dict(), indent=2))
         raise click.ClickException(result.message)
-    _out(as_json, result.to_dict(), result.message)
+    _out(as_json, result.to_dict(), f"{result.message}\nMode: {mode_label(result.mode)}.")
+
+
+@moodle_group.command("pair")
+@click.option("--platform", "platform_id", required=True, type=int,
+              help="The platform (a Moodle registration) to pair with its plugin.")
+@json_option
+@with_appcontext
+def moodle_pair(platform_id: int, as_json: bool) -> None:
+    """A one-time pairing URL for the Moodle companion plugin (valid 24 h)."""
+    from lti_badges.services.moodle_pairing import create_pairing
+
+    pairing = create_pairing(_platform(platform_id))
+    _out(as_json, pairing.to_dict(), (
+        f"{pairing.url}\nPaste this URL into the pairing page of the LTI Badges plugin "
+        "(local_ltibadges) in Moodle; it works once and expires in 24 hours."))
 
 
 @moodle_group.command("list")
@@ -124,6 +142,7 @@ def moodle_list(as_json: bool) -> None:
     data = [connector_summary(c) for c in rows]
     _out(as_json, data, "\n".join(
         f"platform {d['platform']}  {d['url']}  token {d['token_hint'] or '(unreadable)'}  "
+        f"mode {d['mode_label'] or 'not tested yet'}  "
         f"{'last error: ' + d['last_error'] if d['last_error'] else ''}".rstrip()
         for d in data) or "No Moodle connector yet.")
 

@@ -47,6 +47,13 @@ DEFAULTS: dict[str, Any] = {
     "BACKPACK_BACKOFF_MAX_SECONDS": 6 * 3600,
     "BACKPACK_LEASE_SECONDS": 120,
     "OUTBOX_INTERVAL_SECONDS": 30,  # in-process outbox worker; 0 to leave it to Celery beat
+    # The Moodle connector: learners read at once on core web services (Moodle serves
+    # concurrent requests), users per page of the companion plugin's course facts, and
+    # the time and size allowed for one call (one learner's reports, or one page).
+    "MOODLE_WS_WORKERS": 4,
+    "MOODLE_PLUGIN_PERPAGE": 500,
+    "MOODLE_WS_TIMEOUT_SECONDS": 60,
+    "MOODLE_WS_MAX_RESPONSE_BYTES": 64 * 1024 * 1024,
 }
 
 # Keys read from the environment as LTI_BADGES_<KEY>; DATABASE_URL also plain.

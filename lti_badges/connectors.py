@@ -4,7 +4,7 @@ connection check. Used by the admin console, the CLI and the sync."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -112,17 +112,27 @@ def save_moodle_connector(platform: Platform, url: str, token: str | None) -> Mo
     return connector
 
 
-def moodle_client(url: str, token: str, *, interactive: bool = True) -> Any:
+def moodle_client(url: str, token: str, *, interactive: bool = True,
+                  mode: str | None = None) -> Any:
     """The Web Services client (lti_badges.sources.moodle) with the configured network policy.
 
-    ``interactive``: a person waits ("Test connection"), so one try and no back-off; a sync
-    keeps the client's retries with back-off.
+    ``interactive``: a person waits ("Test connection"), so one try, no back-off and the
+    usual timeout; a sync keeps the client's retries with back-off, and each call may take
+    ``MOODLE_WS_TIMEOUT_SECONDS`` and bring ``MOODLE_WS_MAX_RESPONSE_BYTES`` (one learner's
+    reports, or one page of the plugin's course facts). ``mode``: "plugin" or "core" when
+    known (site info decides otherwise).
     """
     from lti_badges.sources import Retry
     from lti_badges.sources.moodle import MoodleConnector as MoodleClient
 
-    return MoodleClient(url, token, NetPolicy.from_config(current_app.config),
-                        retry=Retry(tries=1) if interactive else None)
+    config = current_app.config
+    policy = NetPolicy.from_config(config)
+    if not interactive:
+        policy = replace(policy, timeout=float(config["MOODLE_WS_TIMEOUT_SECONDS"]),
+                         max_bytes=int(config["MOODLE_WS_MAX_RESPONSE_BYTES"]))
+    return MoodleClient(url, token, policy, retry=Retry(tries=1) if interactive else None,
+                        workers=int(config["MOODLE_WS_WORKERS"]),
+                        perpage=int(config["MOODLE_PLUGIN_PERPAGE"]), mode=mode)
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,14 @@ class CheckResult:
     missing_functions: tuple[str, ...] = ()
     capability: str | None = None
     errorcode: str | None = None
+    mode: str | None = None  # "plugin" | "core" once site info answered
+    functions: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "message": self.message, "site_name": self.site_name,
                 "missing_functions": list(self.missing_functions),
-                "capability": self.capability, "errorcode": self.errorcode}
+                "capability": self.capability, "errorcode": self.errorcode,
+                "mode": self.mode, "mode_label": mode_label(self.mode)}
 
 
 def check_connection(url: str, token: str) -> CheckResult:
@@ -152,7 +165,8 @@ def check_connection(url: str, token: str) -> CheckResult:
     except (SourceError, FetchError) as exc:
         return CheckResult(False, str(exc))
     return CheckResult(site.ok, site.message, site_name=site.site_name,
-                       missing_functions=tuple(site.missing_functions))
+                       missing_functions=tuple(site.missing_functions), mode=site.mode,
+                       functions=site.functions)
 
 
 def check_moodle_connector(connector: MoodleConnector) -> CheckResult:
@@ -167,7 +181,14 @@ def check_moodle_connector(connector: MoodleConnector) -> CheckResult:
     connector.last_error = None if result.ok else result.message
     if result.site_name:
         connector.site_name = result.site_name[:255]
+    if result.mode:
+        connector.mode = result.mode
     return result
+
+
+def mode_label(mode: str | None) -> str | None:
+    """How a platform's connector reads Moodle, in the words the CLI and console show."""
+    return {"plugin": "plugin", "core": "core web services"}.get(mode or "")
 
 
 def connector_summary(connector: MoodleConnector) -> dict[str, Any]:
@@ -176,7 +197,8 @@ def connector_summary(connector: MoodleConnector) -> dict[str, Any]:
             "token_hint": token_hint(connector), "site_name": connector.site_name,
             "last_checked_at": connector.last_checked_at.isoformat() + "Z"
             if connector.last_checked_at else None,
-            "last_error": connector.last_error}
+            "last_error": connector.last_error,
+            "mode": connector.mode, "mode_label": mode_label(connector.mode)}
 
 
 # -- the commands --------------------------------------------------------------------

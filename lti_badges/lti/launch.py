@@ -151,7 +151,7 @@ def start_login(params: dict[str, str], config: Any) -> LoginStart:
             code="bad_target_link_uri",
         )
     deployment_hint = params.get("lti_deployment_id")
-    if deployment_hint and not _deployment(platform, deployment_hint):
+    if deployment_hint and not find_deployment(platform, deployment_hint):
         raise LaunchError(_unknown_deployment_message(platform, deployment_hint),
                           status=403, code="unknown_deployment")
 
@@ -186,7 +186,8 @@ def start_login(params: dict[str, str], config: Any) -> LoginStart:
     )
 
 
-def _deployment(platform: Platform, deployment_id: str) -> Deployment | None:
+def find_deployment(platform: Platform, deployment_id: str) -> Deployment | None:
+    """The platform's deployment with that id (launches and signed notices)."""
     return db.session.scalar(
         db.select(Deployment).filter_by(platform_id=platform.id, deployment_id=deployment_id)
     )
@@ -365,7 +366,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         deployment_id = self._jwt["body"].get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
         if not deployment_id:
             raise LaunchError("The id_token has no deployment_id claim.", 400, "missing_claim")
-        if not _deployment(self._platform, str(deployment_id)):
+        if not find_deployment(self._platform, str(deployment_id)):
             raise LaunchError(_unknown_deployment_message(self._platform, str(deployment_id)),
                               403, "unknown_deployment")
         return self
@@ -406,7 +407,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         assert self._platform is not None
         body = self._jwt["body"]
         claims = parse_claims(body)
-        deployment = _deployment(self._platform, claims.deployment_id)
+        deployment = find_deployment(self._platform, claims.deployment_id)
         assert deployment is not None
         return ValidatedLaunch(claims=claims, body=body, platform=self._platform,
                                deployment=deployment)

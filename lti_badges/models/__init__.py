@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from lti_badges.models.backpack import BackpackConnection, BackpackPush
+from lti_badges.models.bridge import MoodlePairingCode, UsedNoticeId
 from lti_badges.models.connector import MoodleConnector
 from lti_badges.models.course import Course, LaunchSession, Membership, Person
 from lti_badges.models.issuing import (
@@ -34,6 +35,7 @@ __all__ = [
     "LoginState",
     "Membership",
     "MoodleConnector",
+    "MoodlePairingCode",
     "Person",
     "Platform",
     "PlatformStatus",
@@ -42,4 +44,5 @@ __all__ = [
     "SyncRun",
     "ToolKey",
     "UsedNonce",
+    "UsedNoticeId",
 ]

@@ -23,6 +23,10 @@ class MoodleConnector(db.Model):
     site_name: Mapped[str | None] = mapped_column(sa.String(255))
     last_checked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # "plugin" when the last site info listed local_ltibadges_get_course_facts, "core" when
+    # it did not, None before any check (set by "Test connection" and pairing; a sync asks
+    # site info itself, so it follows the plugin being installed or removed).
+    mode: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     platform: Mapped[Platform] = relationship()

@@ -40,8 +40,27 @@ Facts produced (ids as lti_badges.criteria.facts suggests):
 - Times are Moodle's own (``fact_time``: a record's ``timemodified``, else its graded,
   submitted or completed date); a fact Moodle does not date has no time.
 
-The per-learner calls are O(learners); they run on a small bounded thread
-pool and report ``progress(done, total)``.
+Two ways to read a course (``mode``):
+
+- **plugin**: when site info lists ``local_ltibadges_get_course_facts`` (the
+  companion plugin ``local_ltibadges``, contract (c) of issue 10), the whole
+  course comes in pages of ``perpage`` users (``hasmore`` says when to stop),
+  each page with its users' grades and completions, mapped to the very facts
+  the core path produces (``moodle:gradeitem:<id>``, ``moodle:cm:<cmid>``);
+  the fact times are the plugin's ``timemodified``.  A re-sync reads in full
+  (``since`` stays 0): the sync needs every fact, and a full read through the
+  plugin costs a few calls.
+- **core web services**, for sites that cannot install plugins: the roster,
+  then per learner ``gradereport_user_get_grade_items`` (with ``userid``: the
+  whole-course call answers in one 14 MB, 75 s piece for 500 learners and
+  times out), activity completion and course completion.  The per-learner
+  calls are O(learners); they run on a bounded thread pool (``workers``,
+  setting ``MOODLE_WS_WORKERS``) and report ``progress(done, total)``.
+
+Either way a read that misses anything reports an error, and the sync
+awards nothing from it.  ``read_course(..., user_id=...)`` reads one
+learner only (plugin ``userid``, or that learner's core calls): the sync of
+one learner after a signed notice.
 """
 
 from __future__ import annotations
@@ -51,7 +70,7 @@ import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +114,13 @@ REQUIRED_FUNCTIONS: tuple[str, ...] = (
     "mod_assign_get_grades",
     "core_grades_get_gradeitems",
 )
+
+# The companion plugin's whole-course read (contract (c)); its presence in site info
+# switches the connector to plugin mode.
+PLUGIN_FUNCTION = "local_ltibadges_get_course_facts"
+PLUGIN_REQUIRED: tuple[str, ...] = ("core_webservice_get_site_info", PLUGIN_FUNCTION)
+MODE_PLUGIN, MODE_CORE = "plugin", "core"
+PLUGIN_MAX_PERPAGE = 2000
 
 # The connector role's capabilities (README recipe, step 4; each checked by removing it).
 REQUIRED_CAPABILITIES: tuple[str, ...] = (
@@ -203,6 +229,8 @@ class SiteCheck:
     user_id: int | None
     release: str
     missing_functions: tuple[str, ...]
+    mode: str = MODE_CORE
+    functions: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -211,8 +239,10 @@ class SiteCheck:
     @property
     def message(self) -> str:
         if self.ok:
+            how = ("through the companion plugin local_ltibadges" if self.mode == MODE_PLUGIN
+                   else "through core web services")
             return (f"Connected to {self.site_name} (Moodle {self.release}) as {self.username}; "
-                    "every function the connector needs is in the service.")
+                    f"every function the connector needs is in the service (reads {how}).")
         return (f"Connected to {self.site_name} as {self.username}, but the external service "
                 f"'{SERVICE_NAME}' lacks {', '.join(self.missing_functions)}: add them under "
                 "Site administration > Server > Web services > External services > Functions.")
@@ -248,14 +278,18 @@ class MoodleConnector:
         retry: Retry | None = None,
         workers: int = 4,
         session: requests.Session | None = None,
+        perpage: int = 500,
+        mode: str | None = None,
     ) -> None:
         self.site_url = site_url.rstrip("/")
         self.endpoint = self.site_url + WS_PATH
         self._token = token
         self.policy = policy
         self.retry = retry or Retry()
-        self.workers = max(1, min(int(workers), 16))
+        self.workers = max(1, min(int(workers), 32))
         self.session = session
+        self.perpage = max(1, min(int(perpage), PLUGIN_MAX_PERPAGE))
+        self._mode = mode  # None: site info decides at the first read
 
     def __repr__(self) -> str:  # never show the token
         return f"MoodleConnector({self.site_url!r})"
@@ -312,14 +346,26 @@ class MoodleConnector:
     def test_connection(self) -> SiteCheck:
         """Check the token and that the service holds every function the connector needs."""
         info = self.site_info()
-        names = {f.get("name") for f in info.get("functions") or [] if isinstance(f, dict)}
+        names = function_names(info)
+        mode = MODE_PLUGIN if PLUGIN_FUNCTION in names else MODE_CORE
+        self._mode = mode
+        required = PLUGIN_REQUIRED if mode == MODE_PLUGIN else REQUIRED_FUNCTIONS
         return SiteCheck(
             site_name=str(info.get("sitename") or self.site_url),
             username=str(info.get("username") or ""),
             user_id=info.get("userid") if isinstance(info.get("userid"), int) else None,
             release=str(info.get("release") or ""),
-            missing_functions=tuple(f for f in REQUIRED_FUNCTIONS if f not in names),
+            missing_functions=tuple(f for f in required if f not in names),
+            mode=mode,
+            functions=tuple(sorted(n for n in names if isinstance(n, str))),
         )
+
+    def mode(self) -> str:
+        """``plugin`` when the service holds the companion plugin's function, else ``core``."""
+        if self._mode is None:
+            self._mode = MODE_PLUGIN if PLUGIN_FUNCTION in function_names(self.site_info()) \
+                else MODE_CORE
+        return self._mode
 
     def _course_by(self, field: str, value: str | int) -> dict[str, Any] | None:
         body = self.call("core_course_get_courses_by_field", field=field, value=value)
@@ -395,9 +441,12 @@ class MoodleConnector:
             ))
         return members
 
-    def grade_report(self, course_id: int | str) -> list[dict[str, Any]]:
-        """``gradereport_user_get_grade_items`` for every user at once (no ``userid``)."""
-        body = self.call("gradereport_user_get_grade_items", courseid=course_id)
+    def grade_report(self, course_id: int | str,
+                     user_id: int | str | None = None) -> list[dict[str, Any]]:
+        """``gradereport_user_get_grade_items``: one user's report with ``user_id``, else every
+        user's at once (slow and huge on a large course: the sync reads per user)."""
+        body = self.call("gradereport_user_get_grade_items", courseid=course_id,
+                         userid=user_id)
         usergrades = body.get("usergrades") if isinstance(body, dict) else None
         if not isinstance(usergrades, list):
             raise MoodleError("Moodle's grade report has no usergrades list.",
@@ -427,9 +476,22 @@ class MoodleConnector:
     def source(self, course_id: int | str) -> MoodleCourseSource:
         return MoodleCourseSource(self, course_id)
 
-    def read_course(self, course_id: int | str,
-                    progress: ProgressCallback | None = None) -> CourseFacts:
-        """Every fact the connector can read for one course; failures are reported, not raised."""
+    def read_course(self, course_id: int | str, progress: ProgressCallback | None = None,
+                    user_id: str | None = None) -> CourseFacts:
+        """Every fact the connector can read for one course (or one learner of it, with
+        ``user_id``); failures are reported, not raised."""
+        try:
+            mode = self.mode()
+        except MoodleError as exc:
+            return build_course_facts(MOODLE, roster=None, facts={}, sources_read=(),
+                                      errors=[str(exc)])
+        if mode == MODE_PLUGIN:
+            return self._read_plugin(course_id, progress, user_id)
+        return self._read_core(course_id, progress, user_id)
+
+    # ------------------------------------------------------------------ core web services
+    def _read_core(self, course_id: int | str, progress: ProgressCallback | None,
+                   user_id: str | None) -> CourseFacts:
         errors: list[str] = []
         warnings: list[str] = []
         roster: list[Member] | None = None
@@ -437,6 +499,8 @@ class MoodleConnector:
             roster = self.enrolled_users(course_id)
         except MoodleError as exc:
             errors.append(str(exc))
+        if roster is not None and user_id is not None:
+            roster = [m for m in roster if m.user_id == str(user_id)]
 
         activities: dict[int, Activity] = {}
         try:
@@ -447,28 +511,26 @@ class MoodleConnector:
         grades: dict[str, list[GradeFact]] = {}
         seen: dict[str, ItemSeen] = {}
         idnumbers: dict[int, str] = {}  # cmid → idnumber, to tag completions
-        try:
-            report = self.grade_report(course_id)
-        except MoodleError as exc:
-            errors.append(str(exc))
-        else:
-            hidden = _read_grades(report, grades, seen, idnumbers)
+        completions: dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]] = {}
+        if roster is not None:
+            learners = [m.user_id for m in roster if m.awardable]
+            reports, completions = self._read_learners(course_id, learners, activities,
+                                                       errors, warnings, progress)
+            hidden = _read_grades(reports, grades, seen, idnumbers)
             if hidden:
                 warnings.append(f"{hidden} grade(s) hidden from learners were not used.")
-            if report:
+            if reports:
                 errors.extend(self._check_grade_items(course_id, seen, warnings))
+            # Tags come from the grade items, read alongside the completions: set them now.
+            completions = {uid: (tuple(replace(c, tag=idnumbers.get(_cmid(c.activity_id)))
+                                       for c in acts), course)
+                           for uid, (acts, course) in completions.items()}
 
         for cmid, activity in activities.items():
             seen[activity.activity_id] = ItemSeen(
                 item_id=activity.activity_id, label=activity.name or None,
                 tag=idnumbers.get(cmid), kind="activity", source=MOODLE,
                 aliases=_activity_aliases(activity))
-
-        completions: dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]] = {}
-        if roster is not None:
-            learners = [m.user_id for m in roster if m.awardable]
-            completions = self._read_completions(course_id, learners, activities, idnumbers,
-                                                 errors, warnings, progress)
 
         users = set(grades) | set(completions)
         facts = {uid: Facts(grades=tuple(grades.get(uid, ())),
@@ -505,36 +567,44 @@ class MoodleConnector:
             f"moodle/course:viewhiddenactivities; see {SETUP_DOC}."
         ]
 
-    def _read_completions(
+    def _read_learners(
         self, course_id: int | str, learners: list[str], activities: dict[int, Activity],
-        idnumbers: dict[int, str], errors: list[str], warnings: list[str],
-        progress: ProgressCallback | None,
-    ) -> dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]]:
+        errors: list[str], warnings: list[str], progress: ProgressCallback | None,
+    ) -> tuple[list[dict[str, Any]],
+               dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]]]:
+        """Per learner: the grade report, activity completion, course completion; at most
+        ``workers`` learners at once (Moodle serves concurrent requests, each one is short)."""
+        reports: list[dict[str, Any]] = []
         out: dict[str, tuple[tuple[ActivityCompletion, ...], CourseCompletion | None]] = {}
         stop = threading.Event()  # a refused call will be refused for everyone: stop early
 
-        def one(uid: str) -> tuple[tuple[ActivityCompletion, ...], CourseCompletion | None,
-                                   list[str]]:
+        def one(uid: str) -> tuple[list[dict[str, Any]], tuple[ActivityCompletion, ...],
+                                   CourseCompletion | None, list[str], MoodleError | None]:
             if stop.is_set():
                 raise _Skipped
             notes: list[str] = []
-            try:
-                statuses = self.activities_completion(course_id, uid)
+            report = self.grade_report(course_id, uid)
+            try:  # what was read is kept for progress pages, even if the rest fails
+                try:
+                    statuses = self.activities_completion(course_id, uid)
+                except MoodleError as exc:
+                    if exc.errorcode not in _NO_COMPLETION:
+                        raise
+                    statuses = []
+                    notes.append(f"Activity completion is not available: {exc.moodle_message}.")
+                try:
+                    status = self.course_completion(course_id, uid)
+                except MoodleError as exc:
+                    if exc.errorcode not in _NO_COMPLETION:
+                        raise
+                    status = {}
+                    notes.append(f"Course completion is not available: {exc.moodle_message}.")
             except MoodleError as exc:
-                if exc.errorcode not in _NO_COMPLETION:
-                    raise
-                statuses = []
-                notes.append(f"Activity completion is not available: {exc.moodle_message}.")
-            try:
-                status = self.course_completion(course_id, uid)
-            except MoodleError as exc:
-                if exc.errorcode not in _NO_COMPLETION:
-                    raise
-                status = {}
-                notes.append(f"Course completion is not available: {exc.moodle_message}.")
-            return (tuple(_completion(s, activities, idnumbers) for s in statuses
+                return report, (), None, notes, exc
+            return (report,
+                    tuple(_completion(s, activities, {}) for s in statuses
                           if isinstance(s.get("cmid"), int)),
-                    _course_completion(status), notes)
+                    _course_completion(status), notes, None)
 
         total, done = len(learners), 0
         if progress:
@@ -542,18 +612,21 @@ class MoodleConnector:
         first_error: MoodleError | None = None
         failed = 0
         with ThreadPoolExecutor(max_workers=self.workers,
-                                thread_name_prefix="moodle-completion") as pool:
+                                thread_name_prefix="moodle-learner") as pool:
             futures = {pool.submit(one, uid): uid for uid in learners}
             for future in as_completed(futures):
                 try:
-                    acts, course, notes = future.result()
+                    report, acts, course, notes, error = future.result()
                 except _Skipped:
                     failed += 1
                     continue
                 except MoodleError as exc:
+                    report, acts, course, notes, error = [], (), None, [], exc
+                reports.extend(report)
+                if error is not None:
                     stop.set()
                     failed += 1
-                    first_error = first_error or exc
+                    first_error = first_error or error
                     continue
                 out[futures[future]] = (acts, course)
                 warnings.extend(notes)
@@ -561,8 +634,170 @@ class MoodleConnector:
                 if progress:
                     progress(done, total)
         if first_error is not None:
-            errors.append(f"Completion of {failed} of {total} learner(s) was not read: {first_error}")
-        return out
+            errors.append(f"{failed} of {total} learner(s) were not read: {first_error}")
+        return reports, out
+
+    # ------------------------------------------------------------------ the plugin
+    def course_facts_page(self, course_id: int | str, page: int, *, since: int = 0,
+                          user_id: int | str | None = None) -> dict[str, Any]:
+        """One page of ``local_ltibadges_get_course_facts`` (contract (c))."""
+        body = self.call(PLUGIN_FUNCTION, courseid=course_id, since=since, page=page,
+                         perpage=self.perpage, userid=user_id or 0)
+        if not isinstance(body, dict) or not isinstance(body.get("users"), list):
+            raise MoodleError(f"Moodle's answer to {PLUGIN_FUNCTION} has no users list.",
+                              function=PLUGIN_FUNCTION)
+        return body
+
+    def _read_plugin(self, course_id: int | str, progress: ProgressCallback | None,
+                     user_id: str | None) -> CourseFacts:
+        pages: list[dict[str, Any]] = []
+        total: int | None = None
+        page = 0
+        try:
+            while True:
+                body = self.course_facts_page(course_id, page, user_id=user_id)
+                pages.append(body)
+                if total is None:
+                    total = int(number(body.get("totalusers")) or 0)
+                if progress:
+                    progress(min(total, (page + 1) * self.perpage), total)
+                if body.get("hasmore") is not True:
+                    break
+                page += 1
+                if page > 100_000:  # a plugin that never says "no more" must not loop forever
+                    raise MoodleError(f"{PLUGIN_FUNCTION} kept saying hasmore.",
+                                      function=PLUGIN_FUNCTION)
+        except MoodleError as exc:
+            return build_course_facts(MOODLE, roster=None, facts={}, sources_read=(),
+                                      errors=[f"{exc} (page {page} of the course facts)"])
+        return plugin_course_facts(pages)
+
+
+def function_names(info: Mapping[str, Any]) -> set[str]:
+    """The web-service functions site info lists for the token's service."""
+    return {f.get("name") for f in info.get("functions") or [] if isinstance(f, dict)
+            and isinstance(f.get("name"), str)}
+
+
+def plugin_course_facts(pages: list[dict[str, Any]]) -> CourseFacts:
+    """The plugin's pages as the facts the core path produces for the same course.
+
+    Grade items and activities come on every page (the last one wins); users, grades and
+    completions are each page's own.  Grade times are ``timemodified`` (a rule's
+    ``from``/``until`` compares them), completions with no row read as "incomplete" for
+    every activity that tracks completion, as core's completion status lists them.
+    """
+    last = pages[-1] if pages else {}
+    items = {gi["id"]: gi for gi in last.get("gradeitems") or []
+             if isinstance(gi, dict) and isinstance(gi.get("id"), int)}
+    activities = {a["cmid"]: a for a in last.get("activities") or []
+                  if isinstance(a, dict) and isinstance(a.get("cmid"), int)}
+    instances = {gi["cmid"]: (gi.get("itemmodule"), gi.get("iteminstance"))
+                 for gi in items.values() if isinstance(gi.get("cmid"), int) and gi["cmid"]}
+    roster: list[Member] = []
+    grades: dict[str, list[GradeFact]] = {}
+    done: dict[str, dict[int, ActivityCompletion]] = {}
+    courses: dict[str, CourseCompletion | None] = {}
+    hidden = 0
+    seen: dict[str, ItemSeen] = {}
+    for gi in items.values():
+        item_id, label, aliases, is_total = _plugin_item(gi)
+        seen[item_id] = ItemSeen(item_id=item_id, label=label, tag=None, kind="grade",
+                                 source=MOODLE, aliases=aliases,
+                                 score_maximum=None if is_total else number(gi.get("grademax")))
+    for body in pages:
+        for user in body.get("users") or []:
+            if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+                continue
+            roster.append(Member(
+                user_id=str(user["id"]), name=_text(user.get("fullname")),
+                email=_text(user.get("email")),
+                roles=tuple(ROLE_MAP.get(r, f"moodle:role:{r}") for r in user.get("roles") or []
+                            if isinstance(r, str) and r),
+                # NRPS 2.0 §2.3 statuses: a suspended enrolment is Inactive.
+                status=ACTIVE if user.get("status", "active") == "active" else "Inactive",
+                given_name=_text(user.get("firstname")), family_name=_text(user.get("lastname")),
+                sourcedid=_text(user.get("idnumber")), source=MOODLE))
+        for grade in body.get("grades") or []:
+            if not isinstance(grade, dict) or grade.get("itemid") not in items:
+                continue
+            gi = items[grade["itemid"]]
+            score = number(grade.get("finalgrade"))
+            minimum = number(gi.get("grademin")) or 0.0
+            maximum = number(grade.get("grademax"))
+            if maximum is None:
+                maximum = number(gi.get("grademax"))
+            if score is None or maximum is None or maximum <= minimum:
+                continue
+            if gi.get("hidden"):
+                hidden += 1
+                continue
+            item_id, label, aliases, _total = _plugin_item(gi)
+            grades.setdefault(str(grade.get("userid")), []).append(GradeFact(
+                item_id=item_id, score=score, maximum=maximum, minimum=minimum,
+                time=from_unix(grade.get("timemodified")), label=label, tag=None,
+                aliases=aliases, source=MOODLE))
+        for row in body.get("completions") or []:
+            if not isinstance(row, dict) or not isinstance(row.get("cmid"), int):
+                continue
+            state = row.get("state") if isinstance(row.get("state"), int) else 0
+            activity = activities.get(row["cmid"]) or {}
+            done.setdefault(str(row.get("userid")), {})[row["cmid"]] = ActivityCompletion(
+                activity_id=f"moodle:cm:{row['cmid']}",
+                state=CompletionState.from_moodle(state),
+                time=from_unix(row.get("timemodified")) if state else None,
+                label=_text(activity.get("name")), tag=None,
+                aliases=_instance_alias(*instances.get(row["cmid"], (None, None)))
+                or _instance_alias(activity.get("modname"), None), source=MOODLE)
+        for row in body.get("coursecompletions") or []:
+            if isinstance(row, dict):
+                time = from_unix(row.get("timecompleted"))
+                courses[str(row.get("userid"))] = CourseCompletion(time=time, source=MOODLE) \
+                    if time else None
+    tracked = [a for a in activities.values() if a.get("completion")]
+    facts: dict[str, Facts] = {}
+    for member in roster:
+        uid = member.user_id
+        rows = done.get(uid, {})
+        acts = tuple(rows.get(a["cmid"]) or ActivityCompletion(
+            activity_id=f"moodle:cm:{a['cmid']}", state=CompletionState.from_moodle(0),
+            time=None, label=_text(a.get("name")), tag=None,
+            aliases=_instance_alias(*instances.get(a["cmid"], (None, None))), source=MOODLE)
+            for a in tracked)
+        acts += tuple(c for cmid, c in rows.items() if cmid not in {a["cmid"] for a in tracked})
+        facts[uid] = Facts(grades=tuple(grades.get(uid, ())), completions=acts,
+                           course_completion=courses.get(uid))
+    for cmid, activity in activities.items():
+        seen[f"moodle:cm:{cmid}"] = ItemSeen(
+            item_id=f"moodle:cm:{cmid}", label=_text(activity.get("name")), kind="activity",
+            source=MOODLE, aliases=_instance_alias(*instances.get(cmid, (None, None))))
+    warnings = [f"{hidden} grade(s) hidden from learners were not used."] if hidden else []
+    return build_course_facts(MOODLE, roster=roster, facts=facts, sources_read=(MOODLE,),
+                              items=seen.values(), warnings=warnings)
+
+
+def _plugin_item(gi: Mapping[str, Any]) -> tuple[str, str | None, tuple[str, ...], bool]:
+    """A plugin grade item's fact id, label and aliases, as ``_read_grades`` makes them."""
+    is_total = gi.get("itemtype") == "course"
+    label = _text(gi.get("itemname")) or ("Course total" if is_total else None)
+    cmid = gi.get("cmid") if isinstance(gi.get("cmid"), int) and gi.get("cmid") else None
+    aliases: tuple[str, ...] = ()
+    if cmid is not None:
+        aliases = (f"moodle:cm:{cmid}",)
+    elif is_total:
+        aliases = ("moodle:course-total",)
+    return f"moodle:gradeitem:{gi['id']}", label, aliases, is_total
+
+
+def _instance_alias(modname: Any, instance: Any) -> tuple[str, ...]:
+    if isinstance(modname, str) and modname and isinstance(instance, int):
+        return (f"moodle:{modname}:{instance}",)
+    return ()
+
+
+def _cmid(activity_id: str) -> int | None:
+    tail = activity_id.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
 
 
 class _Skipped(Exception):
@@ -580,6 +815,10 @@ class MoodleCourseSource:
 
     def read(self, progress: ProgressCallback | None = None) -> CourseFacts:
         return self.connector.read_course(self.course_id, progress)
+
+    def read_user(self, user_id: str, progress: ProgressCallback | None = None) -> CourseFacts:
+        """One learner's facts only (the sync after a signed notice)."""
+        return self.connector.read_course(self.course_id, progress, user_id=user_id)
 
 
 # ---------------------------------------------------------------------- errors

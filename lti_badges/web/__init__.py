@@ -10,7 +10,7 @@ from flask import Flask, g
 from lti_badges.web import course, errors, lti, openbadges, public
 from lti_badges.web.urls import lurl
 
-AREAS = ("studio", "learner", "admin", "verify", "backpacks")
+AREAS = ("studio", "learner", "admin", "verify", "backpacks", "notices", "moodle_pairing")
 
 
 def register_web(app: Flask) -> None:

@@ -9,7 +9,8 @@ from. Everything shown or changed here belongs to that platform only:
   any but the admin's own (that would end the session); re-enabling a disabled one,
   and everything else, is the operator's (CLI);
 - the Moodle connector (URL, token stored encrypted and never shown back, "Test
-  connection");
+  connection", the mode it reads in: companion plugin or core web services) and "Pair
+  with the Moodle plugin" (a one-time pairing URL);
 - the platform's issuer profiles (list, create, edit) and their signing keys
   (rotation adds keys; retired keys stay published so old badges still verify);
 - the latest sync of each course, and the tool's health (the ``/healthz`` checks).
@@ -240,6 +241,15 @@ def connector_test() -> Response:
     result = check_moodle_connector(connector)
     db.session.commit()
     return _connector_page(result=result)
+
+
+@bp.post("/connector/pair")
+@platform_admin_access
+def connector_pair() -> Response:
+    """A one-time pairing URL for the Moodle companion plugin, shown once on the page."""
+    from lti_badges.services.moodle_pairing import create_pairing
+
+    return _connector_page(pairing=create_pairing(_platform()))
 
 
 @bp.post("/connector/delete")

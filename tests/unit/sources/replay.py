@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -209,3 +210,35 @@ def recorded_names(folder: str, prefix: str = "") -> list[str]:
     return sorted(f"{folder}/{p.name}" for p in (MOODLE / folder).glob(f"{prefix}*.json"))
 
 
+
+
+PLUGIN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "moodle_plugin"
+
+
+def plugin_fixture(name: str) -> Any:
+    return json.loads((PLUGIN_FIXTURES / f"{name}.json").read_text())
+
+
+class MoodlePluginReplay(MoodleWsReplay):
+    """The recorded Moodle with the companion plugin installed: site info also lists
+    ``local_ltibadges_get_course_facts``, answered from tests/fixtures/moodle_plugin
+    (pages of 2 users, or ``userid=4``); everything else as :class:`MoodleWsReplay`."""
+
+    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
+        info = recorded(WS + "core_webservice_get_site_info.json")["response"]["body_json"]
+        plugin = {**info, "functions": [*info["functions"], {
+            "name": "local_ltibadges_get_course_facts", "version": "2026120200"}]}
+        super().__init__({"core_webservice_get_site_info": plugin, **(overrides or {})})
+
+    def _pick(self, form: dict[str, str]) -> str | Any:
+        if form.get("wsfunction") != "local_ltibadges_get_course_facts" \
+                or "local_ltibadges_get_course_facts" in self.overrides:
+            return super()._pick(form)
+        if form.get("wstoken") != WS_TOKEN:
+            return "ws-error-invalid-token"
+        if form.get("userid", "0") not in ("0", ""):
+            if form["userid"] == "4":
+                return plugin_fixture("get_course_facts-userid4")
+            return {**plugin_fixture("get_course_facts-userid4"), "users": [], "grades": [],
+                    "completions": [], "coursecompletions": [], "totalusers": 0}
+        return plugin_fixture(f"get_course_facts-perpage2-page{form.get('page', '0')}")
