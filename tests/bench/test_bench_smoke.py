@@ -15,3 +15,15 @@ def test_benchmark_script_runs():
     report = out.getvalue()
     assert "byte-identical to pyld's on this shape: yes" in report
     assert "fast vs pyld" in report and "Ed25519 floor" in report
+
+
+def test_bridge_read_benchmark_runs_and_both_modes_agree():
+    from tests.bench import bench_bridge_read
+
+    out = io.StringIO()
+    figures = bench_bridge_read.main(["--learners", "12", "--workers", "2", "--perpage", "5"],
+                                     out=out)
+    assert figures["same"] == 1.0
+    # Plugin pages: ceil(12 / 5) course-facts calls plus site info; core: several per learner.
+    assert figures["plugin_calls"] < figures["core_calls"]
+    assert "same facts: yes" in out.getvalue()
