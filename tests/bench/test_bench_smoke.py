@@ -27,3 +27,12 @@ def test_bridge_read_benchmark_runs_and_both_modes_agree():
     # Plugin pages: ceil(12 / 5) course-facts calls plus site info; core: several per learner.
     assert figures["plugin_calls"] < figures["core_calls"]
     assert "same facts: yes" in out.getvalue()
+
+
+def test_notice_latency_benchmark_runs():
+    from tests.bench import bench_notices
+
+    out = io.StringIO()
+    figures = bench_notices.main(["--rounds", "2"], out=out)
+    assert figures["notice_median_s"] > 0 and figures["sync_median_s"] > 0
+    assert "signed notice, one learner" in out.getvalue()
