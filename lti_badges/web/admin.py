@@ -90,7 +90,9 @@ def _admin_launch() -> LaunchSession | None:
 
 def _check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    if not hmac.compare_digest(sent, csrf_token(g.launch_token)):
+    # Bytes: compare_digest raises on str with non-ASCII characters (was a 500).
+    if not hmac.compare_digest(sent.encode("utf-8", "replace"),
+                               csrf_token(g.launch_token).encode()):
         raise ApiError("This form has expired or did not come from this tool (CSRF check). "
                        "Reload the page and try again.", 400, "csrf_failed")
 

@@ -113,6 +113,10 @@ def test_csrf_on_forms(tool, world):
     path = f"/course/{s['cid']}/settings"
     assert _call(tool, "POST", path, s["token"], None).status_code == 400
     assert "CSRF" in _call(tool, "POST", path, s["token"], "0" * 64).text
+    # A token with characters outside ASCII is a plain CSRF refusal, not a 500.
+    for odd in ("é" * 64, "\u202e" + "0" * 63, "日本"):
+        refused = _call(tool, "POST", path, s["token"], odd)
+        assert refused.status_code == 400 and "CSRF" in refused.text
     # A token from another launch session does not work either.
     other = world["sessions"][("A/c1", "designer")]["csrf"]
     assert _call(tool, "POST", path, s["token"], other).status_code == 400
