@@ -26,9 +26,9 @@ import sqlalchemy as sa
 
 from lti_badges import awarding
 from lti_badges.extensions import db
-from lti_badges.models import Award, Badge, Course, SyncRun
+from lti_badges.models import Award, Badge, Course
 from lti_badges.openbadges.baking import unbake_ob2
-from tests.integration.conftest import course_id_of, launch_token, register
+from tests.integration.conftest import course_id_of, launch_token, register, settle
 
 NBSP = "\u00a0"
 
@@ -36,20 +36,6 @@ NBSP = "\u00a0"
 def _json(result):
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def _settle(app, timeout: float = 30) -> None:
-    """Wait for the syncs that learner launches queue in the background."""
-    deadline = time.monotonic() + timeout
-    with app.app_context():
-        while time.monotonic() < deadline:
-            busy = db.session.scalar(db.select(db.func.count()).select_from(SyncRun)
-                                     .where(SyncRun.status.in_(("queued", "running"))))
-            if not busy:
-                return
-            db.session.expire_all()
-            time.sleep(0.1)
-    raise AssertionError("background syncs did not finish")
 
 
 @pytest.fixture
@@ -157,7 +143,7 @@ def test_progress_explained_in_english_and_french(app, tool, world):
     world["peer"].set_result(world["quiz"]["id"], "lea", 7.2, 10)
     en = _launch(world)
     assert "/learn/" in en["url"]  # course.home sends learners here
-    _settle(app)
+    settle(app)
     html = _page(tool, en)
     assert 'lang="en"' in html and "My badges" in html
     quiz = _section(html, f"badge-{world['badges']['quiz']['id']}")
@@ -184,7 +170,7 @@ def test_progress_explained_in_english_and_french(app, tool, world):
 
 def test_earn_claim_download_share_and_hide(app, tool, world):
     s = _launch(world)
-    _settle(app)
+    settle(app)
     pid = _earn(app, world)
     html = _page(tool, s)
     card = _section(html, f"award-{pid}")
@@ -256,7 +242,7 @@ def test_earn_claim_download_share_and_hide(app, tool, world):
 
 def test_only_ones_own_awards(app, tool, world):
     lea = _launch(world)
-    _settle(app)
+    settle(app)
     pid = _earn(app, world)
     max_ = _launch(world, user="max")
     html = _page(tool, max_)
@@ -293,7 +279,7 @@ def test_only_ones_own_awards(app, tool, world):
 
 def test_revoked_and_expired_awards(app, tool, runner, world):
     s = _launch(world)
-    _settle(app)
+    settle(app)
     pid = _earn(app, world)
     _json(runner.invoke(args=["revoke", pid, "--reason", "Plagiat constaté", "--json"]))
     html = _page(tool, s)
@@ -316,7 +302,7 @@ def test_revoked_and_expired_awards(app, tool, runner, world):
 
 def test_unreadable_sources_still_list_badges(app, tool, world):
     s = _launch(world)
-    _settle(app)
+    settle(app)
     with app.app_context():
         row = db.session.get(Course, world["id"])
         row.services = {**row.services, "nrps_url": "http://127.0.0.1:9/memberships",
@@ -341,7 +327,7 @@ def test_unreadable_sources_still_list_badges(app, tool, world):
 def test_slow_sources_never_hold_the_page(app, tool, world, monkeypatch):
     world["peer"].set_result(world["quiz"]["id"], "lea", 7.2, 10)
     s = _launch(world)
-    _settle(app)
+    settle(app)
     app.config["LEARNER_FACTS_WAIT"] = 0.2
     app.extensions["lti_badges.learner_facts"].forget(world["id"])
     real = awarding.read_course
