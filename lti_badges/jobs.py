@@ -150,13 +150,6 @@ def enqueue_sync(course_id: int, trigger: str = "manual", only_person_sub: str |
     return run
 
 
-def enqueue_learner_sync(course_id: int, person_sub: str, trigger: str = "notice") -> Any:
-    """Queue a sync of one learner (a signed notice): every rule-bound badge of the course,
-    that learner's facts only. It goes through ``enqueue_sync`` like every trigger, so it
-    waits behind (or joins) the course's run under way instead of running beside it."""
-    return enqueue_sync(course_id, trigger, only_person_sub=person_sub)
-
-
 def enqueue_all(trigger: str = "schedule") -> list[Any]:
     """A sync for every course with rule-bound badges on an active platform."""
     from lti_badges.extensions import db

@@ -52,7 +52,8 @@ def receive_notice(token: str, config: Any, key_cache: PlatformKeyCache) -> Noti
         .limit(1))
     if not has_rules:
         return NoticeOutcome(202, {"status": "accepted", "run": None})
-    from lti_badges.jobs import enqueue_learner_sync
+    from lti_badges.jobs import enqueue_sync
 
-    run = enqueue_learner_sync(course.id, notice.subject, trigger="notice")
+    # "notice" never joins a run already reading: it leaves a follow-up (services.sync_runs).
+    run = enqueue_sync(course.id, "notice", only_person_sub=notice.subject)
     return NoticeOutcome(202, {"status": "accepted", "run": run.id})
