@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "JWT_LEEWAY_SECONDS": 30,
     "LOGIN_STATE_TTL_SECONDS": 600,
     "LAUNCH_SESSION_TTL_SECONDS": 8 * 3600,
+    # The page credential a launch leaves in its browsing context; renewed while in use.
+    "PAGE_CREDENTIAL_TTL_SECONDS": 900,
+    "FRAME_ANCESTORS": "",  # extra origins allowed to frame the tool (space-separated)
     "JWKS_CACHE_SECONDS": 3600,
     "JWKS_REFETCH_MIN_SECONDS": 10,
     "HTTP_TIMEOUT_SECONDS": 10,

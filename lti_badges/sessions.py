@@ -2,11 +2,15 @@
 
 A launch creates the person, the course and the membership it names (attaching awards made
 by hand to that person's email before, see ``issuing.link_email_awards``), and a
-session bound to exactly that platform, deployment, course and role set. The
-session's bearer token travels in the page (links, forms, an
-``X-Launch-Token`` header) so the tool keeps working in an LMS iframe whose
-cookies the browser blocks; when cookies work, the signed Flask session
-remembers the token per course as well.
+session bound to exactly that platform, deployment, course and role set, stored here
+(``LAUNCH_SESSION_TTL_SECONDS``).
+
+The browser never holds the session itself, only a *page credential*: a signed,
+short-lived (``PAGE_CREDENTIAL_TTL_SECONDS``) reference to it that the launch page
+keeps in that browsing context's sessionStorage and sends as a header or a posted
+field, renewed while the page is in use. It is never put in a URL, so a copied,
+bookmarked or logged address carries no access, and it needs no cookie, so the tool
+works in an LMS iframe whose cookies the browser blocks.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lti_badges import issuing
 from lti_badges.extensions import db
@@ -59,7 +65,8 @@ def _upsert_course(launch: ValidatedLaunch) -> Course | None:
 
 
 def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, str]:
-    """Record the launch's person, course and membership; return the session and its token."""
+    """Record the launch's person, course and membership; return the session and a first
+    page credential for it."""
     claims = launch.claims
     person = _upsert_person(launch)
     course = _upsert_course(launch)
@@ -98,14 +105,32 @@ def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, s
     )
     db.session.add(session)
     db.session.flush()
-    return session, token
+    return session, issue_credential(session, config)
 
 
-def resolve(token: str | None) -> LaunchSession | None:
-    """The live session for a bearer token, or None."""
-    if not token or len(token) > 200:
+def _serializer(config: Any) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt="lti-badges page credential")
+
+
+def issue_credential(session: LaunchSession, config: Any) -> str:
+    """A new page credential for ``session``: signed, dated now, good for
+    ``PAGE_CREDENTIAL_TTL_SECONDS`` (renewing is issuing another one)."""
+    return _serializer(config).dumps(session.token_hash)
+
+
+def resolve_credential(credential: str | None, config: Any) -> LaunchSession | None:
+    """The live session a page credential names, or None (bad signature, credential older
+    than its lifetime, session ended or platform disabled)."""
+    if not credential or len(credential) > 300:
         return None
-    session = db.session.scalar(db.select(LaunchSession).filter_by(token_hash=token_hash(token)))
+    try:
+        ref = _serializer(config).loads(credential,
+                                        max_age=int(config["PAGE_CREDENTIAL_TTL_SECONDS"]))
+    except (BadSignature, UnicodeError):
+        return None
+    if not isinstance(ref, str):
+        return None
+    session = db.session.scalar(db.select(LaunchSession).filter_by(token_hash=ref))
     if session is None or session.expires_at < utcnow():
         return None
     if not session.platform.is_active:

@@ -18,7 +18,12 @@ import sqlalchemy as sa
 
 from lti_badges import create_app
 from lti_badges.extensions import db
+from tests.peer import PlatformPeer
+from tests.support import page_scripts
 from tests.support.servers import ServerThread, free_port
+
+# The peer's "browser" runs the tool's launch page script (static/launch.js) as Chromium would.
+PlatformPeer.page_scripts = staticmethod(page_scripts.run)
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 PG_URL = os.environ.get("LTI_BADGES_TEST_DATABASE_URL")

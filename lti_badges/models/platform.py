@@ -35,6 +35,9 @@ class Platform(db.Model):
     registered_via: Mapped[str] = mapped_column(sa.String(16), default="manual")
     product_family: Mapped[str | None] = mapped_column(sa.String(100))
     platform_config: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Origins of the platform's pages seen framing launches (web.frames): the LMS site can
+    # differ from the issuer and login host (Canvas: canvas.instructure.com vs the school's).
+    frame_origins: Mapped[list[str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -10,13 +10,9 @@
     var el = document.querySelector('meta[name="' + name + '"]');
     return el ? el.getAttribute("content") : "";
   };
-  var token = meta("launch-token");
   var csrf = meta("csrf-token");
-  var headers = function (extra) {
-    var h = { "X-Launch-Token": token, "Accept": "application/json" };
-    for (var k in extra || {}) { h[k] = extra[k]; }
-    return h;
-  };
+  // The launch's credential rides along on every request (static/launch.js).
+  var headers = function (extra) { return window.ltiBadges.headers(extra); };
 
   // -- Sync now: POST, then poll the run's JSON until it is finished.
   function poll(url) {
@@ -28,7 +24,7 @@
     box.hidden = false;
     if (button) { button.disabled = true; }
     function tick() {
-      fetch(url, { headers: headers(), credentials: "same-origin" })
+      window.ltiBadges.fetch(url, { headers: headers(), credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (run) {
           bar.value = run.percent || 0;
@@ -51,15 +47,14 @@
   if (syncForm) {
     syncForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      fetch(syncForm.action, { method: "POST", body: new FormData(syncForm),
+      window.ltiBadges.fetch(syncForm.action, { method: "POST", body: new FormData(syncForm),
                                headers: headers({ "X-CSRF-Token": csrf }), credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) { if (data.status_url) { poll(data.status_url); } });
     });
     var box = document.getElementById("sync-progress-box");
     if (box && box.dataset.run) {
-      poll(syncForm.dataset.statusBase.replace(/\/0$/, "/" + box.dataset.run) +
-           "?lt=" + encodeURIComponent(token));
+      poll(syncForm.dataset.statusBase.replace(/\/0$/, "/" + box.dataset.run));
     }
   }
 
@@ -71,7 +66,7 @@
     if (!pending && !refresh) { return; }
     var url = table.dataset.progressUrl + (refresh ? "?refresh=1" : "");
     var note = document.getElementById("progress-note");
-    fetch(url, { headers: headers(), credentials: "same-origin" })
+    window.ltiBadges.fetch(url, { headers: headers(), credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         Object.keys(data.badges || {}).forEach(function (id) {
@@ -183,7 +178,7 @@
     var refresh = function () {
       var data = new FormData(form);
       data.delete("image");
-      fetch(form.dataset.previewUrl, { method: "POST", body: data,
+      window.ltiBadges.fetch(form.dataset.previewUrl, { method: "POST", body: data,
                                        headers: headers({ "X-CSRF-Token": csrf }), credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (body) {

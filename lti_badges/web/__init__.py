@@ -7,22 +7,19 @@ import importlib.util
 
 from flask import Flask, g
 
-from lti_badges.web import course, errors, lti, openbadges, public
-from lti_badges.web.urls import lurl
+from lti_badges.web import auth, course, errors, lti, openbadges, public
 
 AREAS = ("studio", "learner", "admin", "verify", "backpacks", "notices", "moodle_pairing")
 
 
 def register_web(app: Flask) -> None:
     errors.init_app(app)
+    auth.init_app(app)
 
     @app.context_processor
     def _launch_context() -> dict[str, object]:
-        from lti_badges.web.auth import csrf_token
-
-        token = g.get("launch_token")
-        return {"launch": g.get("launch"), "lt": token,
-                "csrf_token": csrf_token(token) if token else ""}
+        launch = g.get("launch")
+        return {"launch": launch, "csrf_token": auth.csrf_token(launch) if launch else ""}
 
     @app.context_processor
     def _language() -> dict[str, object]:
@@ -30,8 +27,6 @@ def register_web(app: Flask) -> None:
 
         locale = get_locale()
         return {"current_lang": locale.language if locale else "en", "format_date": format_date}
-
-    app.add_template_global(lurl)
 
     app.register_blueprint(lti.bp)
     app.register_blueprint(course.bp)

@@ -22,14 +22,13 @@ rotated only by the operator (``lti-badges keys rotate``).
 from __future__ import annotations
 
 import functools
-import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, session
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lti_badges import issuing, sessions
+from lti_badges import issuing
 from lti_badges.connectors import (
     ConnectorError,
     check_moodle_connector,
@@ -43,58 +42,19 @@ from lti_badges.lti.roles import ADMIN
 from lti_badges.models import (
     Course,
     Issuer,
-    LaunchSession,
     Platform,
     PlatformStatus,
     SyncRun,
 )
-from lti_badges.web.auth import csrf_token
+from lti_badges.web.auth import SAFE_METHODS, check_csrf, require_launch
 from lti_badges.web.errors import ApiError, wants_json
-from lti_badges.web.urls import lurl
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 F = TypeVar("F", bound=Callable[..., Any])
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 # -- access ----------------------------------------------------------------------------
-
-
-def _admin_launch() -> LaunchSession | None:
-    """The launch behind this request: an explicit token (header, form, query) wins; without
-    one, the newest remembered launch of this browser that holds ADMIN (else any live one,
-    so a learner's cookie gets 403 rather than 401)."""
-    token = (request.headers.get("X-Launch-Token") or request.form.get("lt")
-             or request.args.get("lt"))
-    found: tuple[LaunchSession, str] | None = None
-    if token:
-        launch = sessions.resolve(token)
-        found = (launch, token) if launch is not None else None
-    else:
-        fallback = None
-        for remembered in reversed(list(dict(session.get("launches", {})).values())):
-            launch = sessions.resolve(remembered if isinstance(remembered, str) else None)
-            if launch is None:
-                continue
-            if launch.can(ADMIN):
-                found = (launch, remembered)
-                break
-            fallback = fallback or (launch, remembered)
-        found = found or fallback
-    if found is None:
-        return None
-    g.launch, g.launch_token = found
-    return found[0]
-
-
-def _check_csrf() -> None:
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    # Bytes: compare_digest raises on str with non-ASCII characters (was a 500).
-    if not hmac.compare_digest(sent.encode("utf-8", "replace"),
-                               csrf_token(g.launch_token).encode()):
-        raise ApiError("This form has expired or did not come from this tool (CSRF check). "
-                       "Reload the page and try again.", 400, "csrf_failed")
 
 
 def platform_admin_access(view: F) -> F:
@@ -103,16 +63,12 @@ def platform_admin_access(view: F) -> F:
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        launch = _admin_launch()
-        if launch is None:
-            raise ApiError("Your session has ended or this page was opened outside your LMS. "
-                           "Open the tool again from your LMS as an administrator.", 401,
-                           "no_session")
+        launch = require_launch()
         if not launch.can(ADMIN):
             raise ApiError("Only administrators of your LMS can open the administration "
                            "console.", 403, "forbidden_role")
         if request.method not in SAFE_METHODS:
-            _check_csrf()
+            check_csrf()
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -202,7 +158,7 @@ def registration_status(platform_id: int) -> Response:
     else:
         raise ApiError("The action is 'approve' or 'disable'.", 400, "invalid_action")
     db.session.commit()
-    return redirect(lurl("admin.registrations", changed=target.id), code=303)
+    return redirect(url_for("admin.registrations", changed=target.id), code=303)
 
 
 # -- the Moodle connector ----------------------------------------------------------------
@@ -231,7 +187,7 @@ def connector_save() -> Response:
         db.session.rollback()
         return _connector_page(400, error=exc.message, error_field=exc.field, form_url=url)
     db.session.commit()
-    return redirect(lurl("admin.connector", saved="1"), code=303)
+    return redirect(url_for("admin.connector", saved="1"), code=303)
 
 
 @bp.post("/connector/test")
@@ -304,7 +260,7 @@ def issuer_new() -> Response:
             return _render("admin/issuer_form.html", 400, issuer=None, form=form,
                            error=exc.message)
         db.session.commit()
-        return redirect(lurl("admin.issuers", saved=row.public_id), code=303)
+        return redirect(url_for("admin.issuers", saved=row.public_id), code=303)
     return _render("admin/issuer_form.html", issuer=None, form=form)
 
 
@@ -327,7 +283,7 @@ def issuer_edit(public_id: str) -> Response:
         row.name, row.url, row.email = name, url, email
         row.description = form["description"].strip() or None
         db.session.commit()
-        return redirect(lurl("admin.issuers", saved=row.public_id), code=303)
+        return redirect(url_for("admin.issuers", saved=row.public_id), code=303)
     form = {"name": row.name, "url": row.url, "email": row.email,
             "description": row.description or ""}
     return _render("admin/issuer_form.html", issuer=row, form=form,

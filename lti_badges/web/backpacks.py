@@ -7,7 +7,7 @@ the tool stored identifies the pending connection and its person.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, redirect, render_template, request
+from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from lti_badges.backpack import service
 from lti_badges.extensions import db
@@ -16,14 +16,13 @@ from lti_badges.lti.roles import LEARN
 from lti_badges.models import Award, BackpackConnection, BackpackPush
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
-from lti_badges.web.urls import lurl
 
 bp = Blueprint("backpacks", __name__)
 PREFIX = "/course/<int:course_id>/learn/backpacks"
 
 
 def _back(course_id: int, done: str) -> Response:
-    return redirect(lurl("learner.index", course_id=course_id, done=done,
+    return redirect(url_for("learner.index", course_id=course_id, done=done,
                          _anchor="backpacks"), code=303)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from lti_badges.extensions import db
@@ -13,7 +13,6 @@ from lti_badges.models import Badge, Course, Membership
 from lti_badges.services import studio as studio_svc
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
-from lti_badges.web.urls import lurl
 
 bp = Blueprint("course", __name__, url_prefix="/course/<int:course_id>")
 
@@ -34,9 +33,9 @@ def home(course_id: int) -> Response:
     launch = g.launch
     views = current_app.view_functions
     if (launch.can(DESIGN) or launch.can(VIEW_COURSE)) and "studio.index" in views:
-        return redirect(lurl("studio.index", course_id=course_id))
+        return redirect(url_for("studio.index", course_id=course_id))
     if launch.can(LEARN) and "learner.index" in views:
-        return redirect(lurl("learner.index", course_id=course_id))
+        return redirect(url_for("learner.index", course_id=course_id))
     course = _course(course_id)
     members = db.session.scalar(
         db.select(db.func.count()).select_from(Membership).filter_by(course_id=course_id))
@@ -75,7 +74,7 @@ def people(course_id: int) -> Response:
 @course_access(LEARN)
 def me(course_id: int) -> Response:
     """The learner's badges live on the learner page; this older address leads there."""
-    return redirect(lurl("learner.index", course_id=course_id))
+    return redirect(url_for("learner.index", course_id=course_id))
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])

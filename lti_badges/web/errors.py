@@ -119,13 +119,16 @@ def init_app(app: Flask) -> None:
     def _headers(resp: Response) -> Response:
         resp.headers["X-Request-ID"] = g.get("request_id", "-")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Tokens travel in page URLs when cookies are blocked: never leak them off-site.
+        # Addresses stay on this site (course and award ids are nobody else's business).
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        # Embeddable in any LMS iframe (no frame-busting), but nothing else is loosened.
+        # Framed by the registered platforms' pages only (web.frames); nothing else loosened.
+        from lti_badges.web.frames import frame_ancestors
+
         resp.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; form-action *; frame-ancestors *; base-uri 'none'",
+            "script-src 'self' 'unsafe-inline'; form-action *; base-uri 'none'; "
+            "frame-ancestors " + frame_ancestors(app.config),
         )
         return resp
 

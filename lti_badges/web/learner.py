@@ -43,7 +43,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
@@ -58,7 +68,6 @@ from lti_badges.services.course_facts import failed as _failed
 from lti_badges.sources.base import CourseFacts
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError
-from lti_badges.web.urls import lurl
 
 bp = Blueprint("learner", __name__, url_prefix="/course/<int:course_id>/learn")
 
@@ -238,7 +247,17 @@ def _award_view(row: Award, lang: str) -> dict[str, Any]:
         "credential_url": issuing.credential_url(row),
         "image_ext": ext,
         "linkedin_url": linkedin_url(row),
+        "qr_data_uri": _qr_svg(row).svg_data_uri(scale=5, border=4)
+        if row.claimed_at is not None else None,
     }
+
+
+def _qr_svg(row: Award):
+    """The QR code of the credential's URL (inline in the page: an image request cannot
+    carry the launch's credential)."""
+    import segno
+
+    return segno.make(issuing.credential_url(row), error="m")
 
 
 # -- routes ---------------------------------------------------------------------------------
@@ -315,7 +334,7 @@ def _back(course_id: int, row: Award, done: str) -> Response:
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"id": row.public_id, "claimed": row.claimed_at is not None,
                         "hidden": row.hidden, "status": row.status()})
-    return redirect(lurl("learner.index", course_id=course_id, done=done,
+    return redirect(url_for("learner.index", course_id=course_id, done=done,
                          _anchor=f"award-{row.public_id}"), code=303)
 
 
@@ -331,10 +350,11 @@ def credential_download(course_id: int, public_id: str) -> Response:
     return resp
 
 
-@bp.get("/awards/<public_id>/share/linkedin")
+@bp.post("/awards/<public_id>/share/linkedin")
 @course_access(LEARN)
 def share_linkedin(course_id: int, public_id: str) -> Response:
-    """Counts the share, then goes to LinkedIn's "add to profile" form."""
+    """Counts the share (a POST: a link preview or a prefetch counts nothing), then goes to
+    LinkedIn's "add to profile" form."""
     row = _my_award(course_id, public_id)
     issuing.record_event(row, "share", "linkedin")
     return redirect(linkedin_url(row), code=303)
@@ -344,10 +364,8 @@ def share_linkedin(course_id: int, public_id: str) -> Response:
 @course_access(LEARN)
 def qr(course_id: int, public_id: str) -> Response:
     """A QR code of the credential's URL, for a wallet app to scan."""
-    import segno
-
     row = _my_award(course_id, public_id)
-    code = segno.make(issuing.credential_url(row), error="m")
+    code = _qr_svg(row)
     out = io.BytesIO()
     code.save(out, kind="svg", scale=5, border=4, xmldecl=False,
               title=_("QR code of the credential for %(name)s", name=row.badge.name))

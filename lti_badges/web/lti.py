@@ -20,7 +20,8 @@ from lti_badges.extensions import db
 from lti_badges.lti import dynamic_registration, keys
 from lti_badges.lti.launch import LOGIN_PARAMS, LaunchError, start_login, validate_launch
 from lti_badges.lti.roles import DESIGN, LEARN
-from lti_badges.web.auth import remember
+from lti_badges.web import frames
+from lti_badges.web.auth import require_launch
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -60,28 +61,45 @@ def launch() -> Response:
     form = {k: v for k, v in request.form.items() if isinstance(v, str)}
     validated = validate_launch(form, dict(request.cookies), current_app.config,
                                 current_app.extensions["lti_badges.platform_keys"])
-    launch_session, token = sessions.open_session(validated, current_app.config)
+    launch_session, credential = sessions.open_session(validated, current_app.config)
+    frames.learn_origins(launch_session.platform, request.headers.get("Origin"),
+                         validated.claims.return_url)
     db.session.commit()
-    remember(launch_session, token)
     _queue_learner_sync(launch_session, validated)
     if launch_session.course_id is None:
         raise LaunchError("This launch carries no course (context claim). Add the tool to a "
                           "course and open it from there.", 400, "no_context")
     badge = validated.claims.custom.get("badge")
     views = current_app.view_functions
+    course_id = launch_session.course_id
     if validated.claims.is_deep_linking:
-        target = url_for("course.deep_link", course_id=launch_session.course_id, lt=token)
+        target = url_for("course.deep_link", course_id=course_id)
     elif isinstance(badge, str) and launch_session.can(LEARN) and "learner.index" in views:
         # An activity made for one badge (deep linking) opens on that badge's progress.
-        target = url_for("learner.index", course_id=launch_session.course_id, lt=token,
-                         _anchor=f"badge-{badge}")
+        target = url_for("learner.index", course_id=course_id, _anchor=f"badge-{badge}")
     elif isinstance(badge, str) and launch_session.can(DESIGN) and "studio.badge" in views:
-        target = url_for("studio.badge", course_id=launch_session.course_id, public_id=badge,
-                         lt=token)
+        target = url_for("studio.badge", course_id=course_id, public_id=badge)
     else:
-        target = url_for("course.home", course_id=launch_session.course_id, lt=token)
-    resp = redirect(target, code=303)
+        target = url_for("course.home", course_id=course_id)
+    # The credential goes into this page's own state, never into an address: the page
+    # stores it for its browsing context and moves on to ``target``.
+    resp = Response(render_template("lti/continue.html", launching={
+        "credential": credential, "target": target, "course_id": course_id,
+        "ttl": int(current_app.config["PAGE_CREDENTIAL_TTL_SECONDS"])}))
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
     resp.delete_cookie("lti_badges_state_" + form.get("state", ""), path="/lti/")
+    return resp
+
+
+@bp.post("/session/renew")
+def renew() -> Response:
+    """A fresh page credential for the page in use (the one it sends must still be good)."""
+    launch = require_launch()
+    resp = jsonify({"credential": sessions.issue_credential(launch, current_app.config),
+                    "expires_in": int(current_app.config["PAGE_CREDENTIAL_TTL_SECONDS"]),
+                    "course_id": launch.course_id})
+    resp.headers["Cache-Control"] = "no-store"
     return resp
 
 

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -27,7 +27,6 @@ from lti_badges.services import studio as svc
 from lti_badges.services import sync_runs
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError, wants_json
-from lti_badges.web.urls import lurl
 
 bp = Blueprint("studio", __name__, url_prefix="/course/<int:course_id>/studio")
 
@@ -119,12 +118,12 @@ def progress_json(course_id: int) -> Response:
 def sync_now(course_id: int) -> Response:
     _course(course_id)
     run = jobs.enqueue_sync(course_id, "manual")
-    status_url = lurl("studio.sync_status", course_id=course_id, run_id=run.id)
+    status_url = url_for("studio.sync_status", course_id=course_id, run_id=run.id)
     if wants_json():
         resp = jsonify({"run": run.to_dict(), "status_url": status_url})
         resp.status_code = 202
         return resp
-    return redirect(lurl("studio.index", course_id=course_id, run=run.id), 303)
+    return redirect(url_for("studio.index", course_id=course_id, run=run.id), 303)
 
 
 @bp.get("/sync/<int:run_id>")
@@ -498,7 +497,7 @@ def _badge_form(course_id: int, badge: Badge | None) -> Response:
         draft.error("name", exc.message)
         return _form_error(course, badge, draft)
     svc.forget_facts(course_id)
-    return redirect(lurl("studio.badge", course_id=course_id, public_id=badge.public_id,
+    return redirect(url_for("studio.badge", course_id=course_id, public_id=badge.public_id,
                          notice="saved"), 303)
 
 
@@ -642,7 +641,7 @@ def award(course_id: int, public_id: str) -> Response:
         db.session.rollback()
         return _badge_page(course_id, row, status=exc.status, values=values,
                            errors=[exc.message])
-    return redirect(lurl("studio.badge", course_id=course_id, public_id=public_id,
+    return redirect(url_for("studio.badge", course_id=course_id, public_id=public_id,
                          notice="awarded"), 303)
 
 
@@ -681,7 +680,7 @@ def import_csv(course_id: int, public_id: str) -> Response:
     if skipped:
         return _badge_page(course_id, row, skipped=skipped,
                            notice=_("%(num)d award(s) made from the file.", num=awarded))
-    return redirect(lurl("studio.badge", course_id=course_id, public_id=public_id,
+    return redirect(url_for("studio.badge", course_id=course_id, public_id=public_id,
                          notice="imported", count=awarded), 303)
 
 
@@ -702,7 +701,7 @@ def revoke(course_id: int, public_id: str) -> Response:
     except issuing.IssuingError as exc:
         db.session.rollback()
         return _badge_page(course_id, row.badge, status=exc.status, errors=[exc.message])
-    return redirect(lurl("studio.badge", course_id=course_id, public_id=row.badge.public_id,
+    return redirect(url_for("studio.badge", course_id=course_id, public_id=row.badge.public_id,
                          notice="revoked"), 303)
 
 

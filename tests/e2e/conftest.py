@@ -82,9 +82,22 @@ def assert_accessible(target: Page | Frame, label: str = "") -> None:
     assert not bad, f"{label}: " + json.dumps(bad, indent=1)
 
 
+SESSION_PAGE = 'meta[name="lti-badges-session"]'
+SHOWN = "main:not(:has(#checking))"  # not the loader (nor the login's cookie check)
+
+
+def wait_for_tool_page(target: Page | Frame) -> None:
+    """Until a page of the launch is shown: the address first answers a loader without data,
+    which static/launch.js replaces with the page fetched with the credential."""
+    target.wait_for_selector(SESSION_PAGE, state="attached")
+    target.wait_for_selector(SHOWN)
+    target.wait_for_load_state()
+
+
 def tool_frame(page: Page) -> Frame:
-    """The tool's frame inside the LMS page (the peer's /lms/<hint>)."""
+    """The tool's frame inside the LMS page (the peer's /lms/<hint>), once it shows a page
+    of the launch or an error (not the loader)."""
     page.wait_for_selector("#tool")
     frame = page.frame_locator("#tool")
-    frame.locator("main").wait_for()
+    frame.locator(SHOWN).wait_for()
     return next(f for f in page.frames if f.parent_frame is not None)

@@ -7,11 +7,10 @@ says revoked. Every page visited is screenshotted and checked with axe-core."""
 from __future__ import annotations
 
 import json
-import re
 
 import requests
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, wait_for_tool_page
 from tests.verifiers.ob2_validator import validate_ob2
 
 RULE = {"grade": {"item": "Quiz 1", "min_percent": 80}}
@@ -26,10 +25,13 @@ def test_designer_to_learner_to_revocation(registered, browser_context, shots, t
     # 1. The designer opens the tool in a new window and creates a badge with a rule.
     page.goto(peer.start_url(peer.prepare_launch("designer", "c1", document_target="window")))
     page.wait_for_url("**/studio/**")
+    wait_for_tool_page(page)
     shots(page, "studio-empty")
     assert_accessible(page, "studio index")
-    page.goto(page.url.split("/studio/")[0] + "/studio/badges/new?lt="
-              + re.search(r"lt=([^&#]+)", page.url).group(1))
+    # An address typed in the same tab: its page state (sessionStorage) still holds the
+    # credential, so the loader opens it (tests/e2e/test_copied_links.py: another tab cannot).
+    page.goto(page.url.split("/studio/")[0] + "/studio/badges/new")
+    wait_for_tool_page(page)
     page.fill("#name", "Sécurité au labo")
     page.fill("#description", "Réussir le quiz de sécurité.")
     page.fill("#criteria_text", "Obtenir au moins 80 % au quiz 1.")
@@ -42,14 +44,16 @@ def test_designer_to_learner_to_revocation(registered, browser_context, shots, t
     shots(page, "badge-form")
     assert_accessible(page, "badge form")
     page.click("#save")
-    page.wait_for_load_state()
+    page.wait_for_url("**notice=saved**")
+    wait_for_tool_page(page)
     shots(page, "badge-saved")
     assert "Sécurité au labo" in page.content()
     assert_accessible(page, "badge page")
-    lt = re.search(r"lt=([^&#]+)", page.url).group(1)
+    assert "lt=" not in page.url
     course_base = page.url.split("/studio/")[0]
     for path, label in (("/people", "people"), ("/settings", "course settings")):
-        page.goto(f"{course_base}{path}?lt={lt}")
+        page.goto(f"{course_base}{path}")
+        wait_for_tool_page(page)
         shots(page, label.replace(" ", "-"))
         assert_accessible(page, label)
 
@@ -77,7 +81,7 @@ def test_designer_to_learner_to_revocation(registered, browser_context, shots, t
             break
         page.wait_for_timeout(500)
         tool_frame.evaluate("location.reload()")  # the URL ends in #badge-…: goto would not
-        tool_frame.wait_for_load_state()
+        wait_for_tool_page(tool_frame)
     shots(page, "learner-earned")
     assert_accessible(tool_frame, "learner page")
     card = tool_frame.locator("#earned li.award").first
@@ -96,11 +100,13 @@ def test_designer_to_learner_to_revocation(registered, browser_context, shots, t
     # 4. The teacher revokes it; the public page says so.
     page.goto(peer.start_url(peer.prepare_launch("teacher", "c1", document_target="window")))
     page.wait_for_url("**/studio/**")
+    wait_for_tool_page(page)
     page.click("text=Sécurité au labo")
     page.locator(f"#award-{award_id} details summary").click()
     page.fill(f"#reason-{award_id}", "Erreur de saisie")
     page.locator(f"#award-{award_id} button[type=submit]").click()
-    page.wait_for_load_state()
+    page.wait_for_url("**notice=revoked**")
+    wait_for_tool_page(page)
     shots(page, "teacher-revoked")
     public = tool.url(f"/ob/assertions/{award_id}")
     page.goto(public)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_accessible, tool_frame
+from tests.e2e.conftest import assert_accessible, tool_frame, wait_for_tool_page
 
 
 @pytest.mark.parametrize("user", ["teacher", "learner"])
@@ -25,6 +25,7 @@ def test_launch_in_a_new_window_in_french(registered, page, shots):
     hint = peer.prepare_launch("teacher", "c1", locale="fr-CA", document_target="window")
     page.goto(peer.start_url(hint))
     page.wait_for_url("**/course/**")
+    wait_for_tool_page(page)
     assert page.locator("html").get_attribute("lang") == "fr"
     shots(page, "teacher-new-window-fr")
     assert_accessible(page, "teacher page, French")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 
 from lti_badges.extensions import db
 from lti_badges.models import Deployment, Platform
 from tests.peer import PlatformPeer
+from tests.support.page_scripts import HEADER as CREDENTIAL
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -70,10 +72,39 @@ def registered(app, tool, peer) -> Registered:
 
 
 def launch_token(resp) -> str:
-    """The launch-scoped token the tool carries in its pages (from the final URL)."""
-    match = re.search(r"[?&]lt=([^&#]+)", resp.url)
-    assert match, f"no launch token in {resp.url}"
-    return match.group(1)
+    """The page credential the launch left in its browsing context (sent on the final page)."""
+    credential = resp.request.headers.get(CREDENTIAL)
+    assert credential, f"no page credential was sent for {resp.url}"
+    return credential
+
+
+def with_credential(token: str, **headers: str) -> dict[str, str]:
+    """Request headers carrying a page credential, as static/launch.js sends them."""
+    return {CREDENTIAL: token, **headers}
+
+
+def form_post(url: str, credential: str | None, data=None, files=None, *, session=None,
+              headers=None, allow_redirects: bool = True, **kwargs):
+    """A form sent from a tool page: the credential in the body (the ``lt`` field
+    static/launch.js adds), then a redirect followed as the page loader does, with the
+    credential as a header (a redirect cannot carry a body)."""
+    import requests
+
+    http = session or requests
+    body = list(data.items()) if isinstance(data, dict) else list(data or [])
+    if credential is not None and not any(k == "lt" for k, _ in body):
+        body.append(("lt", credential))
+    resp = http.post(url, data=body, files=files, headers=headers, allow_redirects=False,
+                     **kwargs)
+    for _ in range(5):
+        if not (allow_redirects and resp.is_redirect):
+            break
+        target = urljoin(resp.url, resp.headers["Location"])
+        if urlsplit(target).netloc != urlsplit(url).netloc:
+            break
+        resp = http.get(target, headers=with_credential(credential) if credential else None,
+                        allow_redirects=False, **kwargs)
+    return resp
 
 
 def course_id_of(resp) -> int:
@@ -89,8 +120,8 @@ def csrf_of(html: str) -> str:
 
 
 class StaffLaunch:
-    """A staff member's launch, talking to the course's pages with its launch token (as in an
-    iframe whose cookies are blocked)."""
+    """A staff member's launch, talking to the course's pages with its page credential (as
+    static/launch.js does, with no cookie)."""
 
     def __init__(self, tool, resp) -> None:
         self.tool, self.token, self.cid = tool, launch_token(resp), course_id_of(resp)
@@ -100,14 +131,15 @@ class StaffLaunch:
         import requests
 
         return requests.get(self.tool.url(f"/course/{self.cid}{path}"),
-                            params={"lt": self.token, **params})
+                            headers=with_credential(self.token), params=params)
 
     def post(self, path: str, data=None, files=None, **params):
-        import requests
 
-        body = {"lt": self.token, "csrf_token": self.csrf, **(data or {})}
-        return requests.post(self.tool.url(f"/course/{self.cid}{path}"), data=body,
-                             files=files, params=params)
+        body = {"csrf_token": self.csrf, **(data or {})}
+        url = self.tool.url(f"/course/{self.cid}{path}")
+        if params:
+            url += "?" + urlencode(params)
+        return form_post(url, self.token, body, files=files)
 
 
 def settle(app, timeout: float = 30) -> None:

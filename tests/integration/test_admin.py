@@ -16,7 +16,7 @@ import requests
 from lti_badges.crypto import fernet
 from lti_badges.extensions import db
 from lti_badges.models import Course, Issuer, MoodleConnector, Platform, SyncRun
-from tests.integration.conftest import LIS, csrf_of, launch_token, register
+from tests.integration.conftest import LIS, csrf_of, form_post, launch_token, register, with_credential
 from tests.unit.sources.replay import BAD_TOKEN, WS_TOKEN, MoodleWsReplay
 
 ADMIN_ROLE = LIS + "institution/person#Administrator"
@@ -30,15 +30,16 @@ def _launch(peer, user, course="c1", **kwargs):
 
 
 class Console:
-    """An admin's console session: GETs and POSTs carrying the launch token (and CSRF)."""
+    """An admin's console session: GETs and POSTs carrying the page credential (and CSRF)."""
 
     def __init__(self, tool, token):
         self.tool, self.token = tool, token
         self._csrf = None
 
     def get(self, path, **kwargs):
-        return requests.get(self.tool.url(path), params={"lt": self.token, **kwargs.pop(
-            "params", {})}, **kwargs)
+        headers = with_credential(self.token, **kwargs.pop("headers", {}))
+        return requests.get(self.tool.url(path), headers=headers,
+                            params=kwargs.pop("params", {}), **kwargs)
 
     @property
     def csrf(self):
@@ -47,10 +48,10 @@ class Console:
         return self._csrf
 
     def post(self, path, data=None, csrf=True, **kwargs):
-        form = {"lt": self.token, **(data or {})}
+        form = dict(data or {})
         if csrf:
             form["csrf_token"] = self.csrf
-        return requests.post(self.tool.url(path), data=form, **kwargs)
+        return form_post(self.tool.url(path), self.token, form, **kwargs)
 
 
 @pytest.fixture
@@ -81,8 +82,8 @@ def test_non_admin_launches_get_403(tool, registered, user):
     browser, token = _launch(registered.peer, user)
     for path in ("/admin/", "/admin/connector", "/admin/issuers", "/admin/keys", "/admin/sync",
                  "/admin/registrations", "/admin/health"):
-        assert requests.get(tool.url(path), params={"lt": token}).status_code == 403, path
-        # the browser's remembered session (cookie) is no way in either
+        assert requests.get(tool.url(path), headers=with_credential(token)).status_code == 403, path
+        # the launch browser's page state (its newest credential) is no way in either
         assert browser.get(tool.url(path)).status_code == 403, path
     resp = requests.post(tool.url("/admin/connector"), data={"lt": token, "url": "http://x"})
     assert resp.status_code == 403
@@ -90,7 +91,7 @@ def test_non_admin_launches_get_403(tool, registered, user):
 
 def test_no_session_is_401(tool):
     assert requests.get(tool.url("/admin/")).status_code == 401
-    assert requests.get(tool.url("/admin/"), params={"lt": "nope"}).status_code == 401
+    assert requests.get(tool.url("/admin/"), headers=with_credential("nope")).status_code == 401
 
 
 def test_admin_sees_their_platform(tool, registered, admin_a):
@@ -102,7 +103,8 @@ def test_admin_sees_their_platform(tool, registered, admin_a):
     assert 'id="health-database"' in page.text
 
 
-def test_admin_console_from_the_browser_cookie(tool, registered):
+def test_admin_console_from_the_launch_page_state(tool, registered):
+    """/admin/ is outside any course: the page sends the newest credential it holds."""
     browser, _ = _launch(registered.peer, "admin")
     page = browser.get(tool.url("/admin/"))
     assert page.status_code == 200 and registered.peer.issuer in page.text
@@ -110,7 +112,7 @@ def test_admin_console_from_the_browser_cookie(tool, registered):
 
 def test_console_in_french(tool, registered):
     _, token = _launch(registered.peer, "admin", locale="fr-CA")
-    page = requests.get(tool.url("/admin/connector"), params={"lt": token})
+    page = requests.get(tool.url("/admin/connector"), headers=with_credential(token))
     assert 'lang="fr"' in page.text
     assert "Connecteur Moodle" in page.text and "Jeton du service web" in page.text
 

@@ -14,7 +14,7 @@ from lti_badges.lti import ags
 from lti_badges.models import Course, Platform
 from lti_badges.net import NetPolicy
 from lti_badges.sources.lti import LtiSource
-from tests.integration.conftest import course_id_of, csrf_of, launch_token
+from tests.integration.conftest import course_id_of, csrf_of, launch_token, with_credential
 
 
 def test_deep_linking_request_reaches_the_tool_and_answers_the_platform(registered, tool):
@@ -44,7 +44,7 @@ def test_deep_linking_page_refuses_learners_and_plain_launches(registered, tool)
     assert learner.status_code == 403
     teacher = peer.launch(peer.new_browser(), "teacher", "c1")
     resp = requests.get(tool.url(f"/course/{course_id_of(teacher)}/deep-link"),
-                        params={"lt": launch_token(teacher)})
+                        headers=with_credential(launch_token(teacher)))
     assert resp.status_code == 400 and "deep-linking request" in resp.text
 
 

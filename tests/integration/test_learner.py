@@ -17,7 +17,7 @@ import re
 import time
 from datetime import datetime
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import requests
@@ -28,7 +28,7 @@ from lti_badges import awarding
 from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Course
 from lti_badges.openbadges.baking import unbake_ob2
-from tests.integration.conftest import course_id_of, launch_token, register, settle
+from tests.integration.conftest import course_id_of, launch_token, register, settle, with_credential
 
 NBSP = "\u00a0"
 
@@ -95,7 +95,7 @@ def _launch(world, user="lea", course="c1", locale="en"):
 
 
 def _page(tool, s):
-    resp = requests.get(tool.url(f"/course/{s['cid']}/learn/"), params={"lt": s["token"]})
+    resp = requests.get(tool.url(f"/course/{s['cid']}/learn/"), headers=with_credential(s["token"]))
     assert resp.status_code == 200, resp.text[:500]
     return unescape(resp.text)
 
@@ -185,9 +185,11 @@ def test_earn_claim_download_share_and_hide(app, tool, world):
 
     resp = _post(tool, s, f"awards/{pid}/claim")
     assert resp.status_code == 303 and f"#award-{pid}" in resp.headers["Location"]
+    assert "lt=" not in resp.headers["Location"] and s["token"] not in resp.headers["Location"]
     assert _award_of(app).claimed_at is not None
     html = _page(tool, s)
-    assert "Badge accepted" in requests.get(tool.url(resp.headers["Location"])).text
+    assert "Badge accepted" in requests.get(tool.url(resp.headers["Location"]),
+                                            headers=with_credential(s["token"])).text
     card = _section(html, f"award-{pid}")
 
     def href(element_id):
@@ -199,7 +201,9 @@ def test_earn_claim_download_share_and_hide(app, tool, world):
     assertion_url = tool.url(f"/ob/assertions/{pid}")
     assert unbake_ob2(png.content) == assertion_url
     # OB 3.0: the signed credential as JSON, as VC-JWT, and baked.
-    cred = requests.get(tool.url(href(f"download-credential-{pid}")))
+    assert f'id="download-credential-{pid}"' in card  # fetched by the page, with the credential
+    cred = requests.get(tool.url(href(f"download-credential-{pid}")),
+                        headers=with_credential(s["token"]))
     assert cred.status_code == 200 and "attachment" in cred.headers["Content-Disposition"]
     credential = cred.json()
     assert credential["id"] == tool.url(f"/ob/credentials/{pid}") and "proof" in credential
@@ -208,16 +212,21 @@ def test_earn_claim_download_share_and_hide(app, tool, world):
     baked3 = requests.get(tool.url(href(f"download-credential-image-{pid}")))
     assert baked3.status_code == 200 and baked3.content[:8] == b"\x89PNG\r\n\x1a\n"
     # QR code: it encodes the credential URL (same modules as a code made from that URL).
+    # (Inline: an image request could not carry the page credential.)
     qr_src = unescape(re.search(rf'id="qr-{pid}" src="([^"]+)"', card).group(1))
-    qr = requests.get(tool.url(qr_src))
-    assert qr.status_code == 200 and qr.headers["Content-Type"].startswith("image/svg+xml")
+    assert qr_src.startswith("data:image/svg+xml")
+    qr_svg = unquote(qr_src.split(",", 1)[1])
     expected = segno.make(credential["id"], error="m")
-    drawn = re.search(r' d="([^"]+)"', qr.text).group(1)
+    drawn = re.search(r""" d=["']([^"']+)["']""", qr_svg).group(1)
     out = io.BytesIO()
     expected.save(out, kind="svg", scale=5, border=4, xmldecl=False)
     assert drawn == re.search(r' d="([^"]+)"', out.getvalue().decode()).group(1)
     # LinkedIn "add to profile", prefilled (through the tool, which counts the share).
-    counted = requests.get(tool.url(href(f"linkedin-{pid}")), allow_redirects=False)
+    # A form (POST): a link preview or prefetch of a GET would count shares nobody made.
+    assert re.search(rf'action="[^"]*/awards/{pid}/share/linkedin"', card)
+    assert requests.get(tool.url(f"/course/{s['cid']}/learn/awards/{pid}/share/linkedin"),
+                        headers=with_credential(s["token"])).status_code == 405
+    counted = _post(tool, s, f"awards/{pid}/share/linkedin")
     assert counted.status_code == 303
     linkedin = urlsplit(counted.headers["Location"])
     params = {k: v[0] for k, v in parse_qs(linkedin.query).items()}
@@ -251,7 +260,7 @@ def test_only_ones_own_awards(app, tool, world):
         assert _post(tool, max_, path, hidden="1").status_code == 404
     for path in (f"awards/{pid}/credential.json", f"awards/{pid}/qr.svg"):
         resp = requests.get(tool.url(f"/course/{max_['cid']}/learn/{path}"),
-                            params={"lt": max_["token"]})
+                            headers=with_credential(max_["token"]))
         assert resp.status_code == 404
     award = _award_of(app)
     assert award.claimed_at is None and award.hidden is False
@@ -259,7 +268,7 @@ def test_only_ones_own_awards(app, tool, world):
     other = _launch(world, course="c2")
     assert _post(tool, other, f"awards/{pid}/claim").status_code == 404
     # Lea's launch of c1 cannot open c2's learner page.
-    resp = requests.get(tool.url(f"/course/{other['cid']}/learn/"), params={"lt": lea["token"]})
+    resp = requests.get(tool.url(f"/course/{other['cid']}/learn/"), headers=with_credential(lea["token"]))
     assert resp.status_code == 403
     # No CSRF token: refused, nothing changes.
     resp = _post(tool, lea, f"awards/{pid}/claim", csrf=False)
@@ -273,7 +282,7 @@ def test_only_ones_own_awards(app, tool, world):
     assert "/learn/" not in tom["url"]
     for path in ("", f"awards/{pid}/qr.svg", f"awards/{pid}/credential.json"):
         resp = requests.get(tool.url(f"/course/{tom['cid']}/learn/{path}"),
-                            params={"lt": tom["token"]})
+                            headers=with_credential(tom["token"]))
         assert resp.status_code == 403, path
 
 
@@ -366,9 +375,8 @@ def test_downloads_shares_and_views_are_counted_for_the_studio(app, tool, world)
     requests.get(tool.url(f"/ob/assertions/{award_id}.png"))
     requests.get(tool.url(f"/ob/credentials/{award_id}.jwt"))
     requests.get(tool.url(f"/course/{s['cid']}/learn/awards/{award_id}/credential.json"),
-                 params={"lt": s["token"]})
-    share = requests.get(tool.url(f"/course/{s['cid']}/learn/awards/{award_id}/share/linkedin"),
-                         params={"lt": s["token"]}, allow_redirects=False)
+                 headers=with_credential(s["token"]))
+    share = _post(tool, s, f"awards/{award_id}/share/linkedin")
     assert share.status_code == 303
     assert share.headers["Location"].startswith("https://www.linkedin.com/profile/add?")
     requests.get(tool.url(f"/ob/assertions/{award_id}"), headers={"Accept": "text/html"})
@@ -377,7 +385,7 @@ def test_downloads_shares_and_views_are_counted_for_the_studio(app, tool, world)
     teacher = _launch(world, "tom")
     badge_page = requests.get(
         tool.url(f"/course/{teacher['cid']}/studio/badges/{world['badges']['quiz']['id']}"),
-        params={"lt": teacher["token"]})
+        headers=with_credential(teacher["token"]))
     html = badge_page.text
     assert re.search(r'id="stat-downloaded">3<', html), html[html.find("stats"):][:800]
     assert re.search(r'id="stat-shared">1<', html)

@@ -13,7 +13,7 @@ from lti_badges import awarding
 from lti_badges.extensions import db
 from lti_badges.models import BackpackPush
 from tests.backpack_server import BackpackServer
-from tests.integration.conftest import csrf_of, launch_token
+from tests.integration.conftest import csrf_of, launch_token, with_credential
 from tests.integration.test_sync import course  # noqa: F401  (fixture)
 
 
@@ -47,7 +47,7 @@ def test_connect_and_push_from_the_learner_page(app, tool, course, backpack):  #
     back = backpack.consent(auth_url)
     done = browser.get(tool.url("/backpack/callback"), params=back)
     assert done.status_code == 200 and 'id="backpack-connected"' in done.text
-    page = browser.get(base + "/", params={"lt": token})
+    page = browser.get(base + "/", headers=with_credential(token))
     connection = re.search(r'name="connection"><option value="(\d+)"', page.text).group(1)
     queued = browser.post(f"{base}/awards/{award_id}/push",
                           data={"lt": token, "csrf_token": csrf, "connection": connection})
@@ -63,7 +63,7 @@ def test_connect_and_push_from_the_learner_page(app, tool, course, backpack):  #
         assert push.state == "done", (push.state, push.last_message)
     stored = {**backpack.assertions("l1"), **backpack.credentials("l1")}
     assert stored, "the badge did not reach the backpack"
-    page = browser.get(base + "/", params={"lt": token})
+    page = browser.get(base + "/", headers=with_credential(token))
     assert "In your backpack" in page.text
 
 

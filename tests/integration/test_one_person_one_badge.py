@@ -18,7 +18,7 @@ from lti_badges import awarding
 from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Course, Person
 from tests.integration.conftest import StaffLaunch as Staff
-from tests.integration.conftest import course_id_of, launch_token, register, settle
+from tests.integration.conftest import course_id_of, launch_token, register, settle, with_credential
 
 
 def _json(result):
@@ -74,7 +74,7 @@ def _learner_page(world, sub="elo"):
     assert resp.status_code == 200, resp.text[:500]
     settle(world["app"])
     page = requests.get(world["tool"].url(f"/course/{course_id_of(resp)}/learn/"),
-                        params={"lt": launch_token(resp)})
+                        headers=with_credential(launch_token(resp)))
     assert page.status_code == 200
     return unescape(page.text)
 

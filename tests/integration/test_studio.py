@@ -17,7 +17,14 @@ import requests
 
 from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Issuer, Person
-from tests.integration.conftest import course_id_of, csrf_of, launch_token, register
+from tests.integration.conftest import (
+    course_id_of,
+    csrf_of,
+    form_post,
+    launch_token,
+    register,
+    with_credential,
+)
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -37,16 +44,16 @@ class Session:
         return self.tool.url(f"/course/{self.cid}/studio{path}")
 
     def get(self, path: str, **kw):
-        return requests.get(self.url(path), params={"lt": self.token, **kw.pop("params", {})},
-                            **kw)
+        return requests.get(self.url(path), headers=with_credential(self.token),
+                            params=kw.pop("params", {}), **kw)
 
     def post(self, path: str, data=None, files=None, csrf: str | None = "", **kw):
-        body = {"lt": self.token, "csrf_token": self.csrf if csrf == "" else (csrf or "")}
+        body = {"csrf_token": self.csrf if csrf == "" else (csrf or "")}
         if isinstance(data, list):
             body = list(body.items()) + data
         else:
             body.update(data or {})
-        return requests.post(self.url(path), data=body, files=files, **kw)
+        return form_post(self.url(path), self.token, body, files=files, **kw)
 
 
 @pytest.fixture
@@ -149,7 +156,7 @@ def test_design_preview_save_sync_and_earners(world):
     status_url = world["tool"].url(started.json()["status_url"])
     deadline = time.monotonic() + 30
     while True:
-        run = requests.get(status_url, headers={"X-Launch-Token": t.token}).json()
+        run = requests.get(status_url, headers=with_credential(t.token)).json()
         if run["finished"] or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -389,7 +396,7 @@ def test_csrf_and_roles(world):
     token = launch_token(learner)
     for path in ("/", "/progress.json", f"/badges/{pid}", f"/badges/{pid}/earners.csv",
                  "/badges/new"):
-        resp = requests.get(t.url(path), params={"lt": token})
+        resp = requests.get(t.url(path), headers=with_credential(token))
         assert resp.status_code == 403, path
     # No token at all: 401; a sync run of another course: 404.
     assert requests.get(t.url("/")).status_code == 401

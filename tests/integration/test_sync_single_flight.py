@@ -18,7 +18,7 @@ from lti_badges.crypto import fernet
 from lti_badges.extensions import db
 from lti_badges.models import Award, Course, MoodleConnector, SyncRun
 from lti_badges.models._time import utcnow
-from tests.integration.conftest import launch_token, register
+from tests.integration.conftest import CREDENTIAL, launch_token, register
 from tests.unit.sources.replay import WS_TOKEN, MoodleWsReplay
 
 
@@ -210,7 +210,7 @@ def test_a_live_run_is_not_taken_over(app, moodle_course):
     # The teacher's panel says why it waits.
     status = moodle_course["teacher"].get(
         moodle_course["tool"].url(f"/course/{cid}/studio/sync/{follow_up_id}"),
-        headers={"X-Launch-Token": moodle_course["token"], "Accept": "application/json"})
+        headers={CREDENTIAL: moodle_course["token"], "Accept": "application/json"})
     assert status.status_code == 200
     assert status.json()["message"] == "Waiting for the sync under way to finish…"
 

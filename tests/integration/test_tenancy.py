@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.integration.conftest import course_id_of, csrf_of, launch_token, register
+from tests.integration.conftest import course_id_of, csrf_of, launch_token, register, with_credential
 
 ROUTES = {
     # route: (method, path template, roles allowed)
@@ -48,7 +48,7 @@ def world(app, tool, registered, peer_b):
     for (label, role), s in sessions.items():
         if role in ("teacher", "designer"):
             page = requests.get(tool.url(f"/course/{s['cid']}/settings"),
-                                params={"lt": s["token"]})
+                                headers=with_credential(s["token"]))
             s["csrf"] = csrf_of(page.text)
     course_ids = {label: sessions[(label, "learner")]["cid"] for label in ("A/c1", "A/c2", "B/c1")}
     assert len(set(course_ids.values())) == 3  # same context id on A and B: two courses
@@ -57,7 +57,7 @@ def world(app, tool, registered, peer_b):
 
 def _call(tool, method, path, token, csrf):
     if method == "GET":
-        return requests.get(tool.url(path), params={"lt": token})
+        return requests.get(tool.url(path), headers=with_credential(token))
     return requests.post(tool.url(path), data={"lt": token, "csrf_token": csrf or "",
                                                "language": "fr", "auto_sync": "on"})
 
@@ -83,29 +83,52 @@ def test_matrix(tool, world):
 
 def test_pages_show_only_their_own_course(tool, world):
     s = world["sessions"][("A/c1", "teacher")]
-    page = requests.get(tool.url(f"/course/{s['cid']}/people"), params={"lt": s["token"]})
+    page = requests.get(tool.url(f"/course/{s['cid']}/people"), headers=with_credential(s["token"]))
     assert "Léa Apprenante" in page.text and "B learner" not in page.text
     b = world["sessions"][("B/c1", "teacher")]
-    page = requests.get(tool.url(f"/course/{b['cid']}/people"), params={"lt": b["token"]})
+    page = requests.get(tool.url(f"/course/{b['cid']}/people"), headers=with_credential(b["token"]))
     assert "B learner" in page.text and "Léa Apprenante" not in page.text
 
 
 def test_no_session_and_forged_tokens(tool, world):
     cid = world["courses"]["A/c1"]
-    for token in (None, "", "forged-token", "x" * 500):
-        params = {"lt": token} if token is not None else {}
-        resp = requests.get(tool.url(f"/course/{cid}/"), params=params)
-        assert resp.status_code == 401 and "Open the tool again" in resp.text
+    # No credential at all: the page loader, which holds no data and says where to go.
+    bare = requests.get(tool.url(f"/course/{cid}/"))
+    assert bare.status_code == 401 and "Open the tool from your course" in bare.text
+    assert bare.headers["Cache-Control"] == "no-store"
+    for token in ("", "forged-token", "x" * 500):
+        resp = requests.get(tool.url(f"/course/{cid}/"), headers=with_credential(token))
+        assert resp.status_code == 401
+        assert "Open the tool" in resp.text
+    # Scripts asking for JSON get the JSON error, not the page loader.
+    api = requests.get(tool.url(f"/course/{cid}/"), headers={"Accept": "application/json"})
+    assert api.status_code == 401 and api.json()["error"] == "no_session"
 
 
-def test_cookie_session_is_per_course(tool, world):
-    """With cookies working, the browser's signed session finds the launch of that course only."""
+def test_a_copied_address_is_not_a_session(tool, world):
+    """The credential never rides in an address: a URL with it in the query, the launch
+    browser's cookies, or another course's credential give nothing."""
     s = world["sessions"][("A/c1", "teacher")]
-    browser = s["browser"]
-    assert browser.get(tool.url(f"/course/{s['cid']}/people")).status_code == 200
+    page = tool.url(f"/course/{s['cid']}/people")
+    good = requests.get(page, headers=with_credential(s["token"]))
+    assert good.status_code == 200 and "Léa Apprenante" in good.text
+    assert good.headers["Cache-Control"] == "no-store"
+    assert "lt=" not in good.text and s["token"] not in good.text
+    for pasted in (f"{page}?lt={s['token']}", f"{page}?credential={s['token']}"):
+        resp = requests.get(pasted)
+        assert resp.status_code == 401 and "Léa Apprenante" not in resp.text
+    # The launch browser's cookie jar alone (another tab of it, no page state) is nothing.
+    tab = requests.Session()
+    tab.cookies.update(s["browser"].cookies)
+    assert tab.get(page).status_code == 401
+    # A form post needs the credential in its body, not in the address.
+    post = requests.post(tool.url(f"/course/{s['cid']}/settings") + f"?lt={s['token']}",
+                         data={"csrf_token": s["csrf"], "language": "fr"})
+    assert post.status_code == 401
+    # This launch's credential is for its course only.
     other = world["courses"]["A/c2"]
-    # The same browser never launched into c2 as this teacher: its cookie has no token for it.
-    assert browser.get(tool.url(f"/course/{other}/people")).status_code == 401
+    resp = requests.get(tool.url(f"/course/{other}/people"), headers=with_credential(s["token"]))
+    assert resp.status_code == 403
 
 
 def test_csrf_on_forms(tool, world):
@@ -122,7 +145,7 @@ def test_csrf_on_forms(tool, world):
     assert _call(tool, "POST", path, s["token"], other).status_code == 400
     ok = _call(tool, "POST", path, s["token"], s["csrf"])
     assert ok.status_code == 200 and 'id="saved"' in ok.text
-    # Cookie-authenticated cross-site POST without the CSRF field is refused.
+    # A POST carrying the credential but not the CSRF field is refused.
     forged = s["browser"].post(tool.url(path), data={"language": "fr"})
     assert forged.status_code == 400
 

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -91,6 +92,10 @@ class _QuietHandler(WSGIRequestHandler):
 
 class PlatformPeer:
     """An LTI 1.3 platform on 127.0.0.1; its issuer is its own base URL."""
+
+    # What the browser's scripts do with the tool's answer to a launch (set by the tests:
+    # tests/support/page_scripts.py); None: the answer as it came.
+    page_scripts: Callable[[requests.Session, requests.Response], requests.Response] | None = None
 
     def __init__(self, name: str = "A", *, host: str = "127.0.0.1") -> None:
         if host not in ("127.0.0.1", "localhost"):
@@ -590,7 +595,9 @@ class PlatformPeer:
         if not forms:
             return auth_resp
         form = forms[0]
-        return browser.post(form.action, data=form.fields, allow_redirects=True, timeout=30)
+        resp = browser.post(form.action, data=form.fields, allow_redirects=True, timeout=30)
+        # The scripts of the tool's page, as a browser with JavaScript would run them.
+        return type(self).page_scripts(browser, resp) if type(self).page_scripts else resp
 
     def start_url(self, hint: str) -> str:
         """The LMS page that starts a prepared launch (the browser goes here)."""

@@ -52,9 +52,11 @@ def test_unexpected_errors_are_500_with_request_id_and_nothing_saved(app, client
     assert "kaboom" not in body and resp.headers["X-Request-ID"] in body
 
 
-def test_pages_are_embeddable_and_do_not_leak_referrers(client):
+def test_pages_are_embeddable_by_platforms_only_and_do_not_leak_referrers(client):
     resp = client.get("/")
-    assert "frame-ancestors *" in resp.headers["Content-Security-Policy"]
+    # No platform registered: only the tool itself may frame it (tests/unit/test_frames.py).
+    assert "frame-ancestors 'self'" in resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors *" not in resp.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in resp.headers
     assert resp.headers["Referrer-Policy"] == "same-origin"
 
