@@ -4,7 +4,7 @@ The tool runs in LMS iframes, so it cannot forbid framing; it allows it to the o
 of the registered, active platforms only: each platform's issuer and login host, the
 origins its launches came from (the launch form's ``Origin`` and the launch's
 ``return_url``; an LMS site may differ from its issuer, as Canvas's schools do), and
-the operator's ``FRAME_ANCESTORS``. The list is read at most every few seconds per
+the operator's ``FRAME_ANCESTORS``. The list is kept a few seconds per application
 process.
 """
 
@@ -16,13 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from lti_badges.extensions import db
 from lti_badges.models import Platform, PlatformStatus
 
 _MAX_LEARNED = 20  # origins kept per platform (newest first)
 _CACHE_SECONDS = 10.0
-_cache: dict[str, tuple[float, list[str]]] = {}  # per database
+_KEY = "lti_badges.frame_origins"  # app.extensions: (read at, FRAME_ANCESTORS, origins)
 _lock = threading.Lock()
 
 
@@ -30,8 +31,9 @@ _lock = threading.Lock()
 @sa.event.listens_for(Platform, "after_update")
 @sa.event.listens_for(Platform, "after_delete")
 def _platforms_changed(*_: Any) -> None:
-    with _lock:
-        _cache.clear()
+    if has_app_context():
+        with _lock:
+            current_app.extensions.pop(_KEY, None)
 
 
 def origin_of(url: str | None) -> str | None:
@@ -65,13 +67,14 @@ def learn_origins(platform: Platform, *urls: str | None) -> None:
 
 
 def allowed_origins(config: Any) -> list[str]:
-    """The origins that may frame the tool's pages, in a stable order."""
+    """The origins that may frame the tool's pages, in a stable order (kept per app for a
+    few seconds: other processes' changes show within ``_CACHE_SECONDS``)."""
     now = time.monotonic()
-    key = str(config.get("SQLALCHEMY_DATABASE_URI"))
+    extra = str(config.get("FRAME_ANCESTORS") or "")
     with _lock:
-        hit = _cache.get(key)
-        if hit is not None and now - hit[0] < _CACHE_SECONDS:
-            return hit[1]
+        hit = current_app.extensions.get(_KEY)
+        if hit is not None and now - hit[0] < _CACHE_SECONDS and hit[1] == extra:
+            return hit[2]
     found: list[str] = []
     rows = db.session.execute(db.select(Platform.issuer, Platform.auth_login_url,
                                         Platform.frame_origins)
@@ -81,12 +84,12 @@ def allowed_origins(config: Any) -> list[str]:
                        *(origin_of(u) for u in (learned or []))):
             if origin and origin not in found:
                 found.append(origin)
-    for extra in str(config.get("FRAME_ANCESTORS") or "").split():
-        origin = origin_of(extra)
+    for item in extra.split():
+        origin = origin_of(item)
         if origin and origin not in found:
             found.append(origin)
     with _lock:
-        _cache[key] = (now, found)
+        current_app.extensions[_KEY] = (now, extra, found)
     return found
 
 

@@ -129,7 +129,10 @@ def test_the_credential_renews_while_the_page_is_used(registered, app, page):
         frame.click("main")  # in use
         frame.evaluate("() => window.ltiBadges.renewIfDue()")
         frame.wait_for_function(f"() => window.ltiBadges.credential() !== {first!r}")
-        time.sleep(4)  # the launch's first credential has now ended; the renewed one has not
+        time.sleep(5)  # the launch's first credential has now ended; the renewed one has not
+        status = frame.evaluate("""(old) => fetch(location.href, {headers:
+            {'X-Launch-Credential': old}}).then(r => r.status)""", first)
+        assert status == 401
         frame.evaluate("() => location.reload()")
         wait_for_tool_page(frame)
         assert "Biologie 101" in frame.content()

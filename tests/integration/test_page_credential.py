@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import requests
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.models import LaunchSession, Platform
-from lti_badges.models._time import utcnow
 from tests.integration.conftest import course_id_of, launch_token, with_credential
 from tests.support.page_scripts import launching
 
@@ -39,7 +39,7 @@ def test_the_launch_answers_a_page_holding_the_credential_not_an_address(registe
 
 
 def test_every_answer_renews_and_an_old_credential_ends(app, tool, registered):
-    app.config["PAGE_CREDENTIAL_TTL_SECONDS"] = 2
+    app.config["PAGE_CREDENTIAL_TTL_SECONDS"] = 3
     try:
         resp = registered.peer.launch(registered.peer.new_browser(), "teacher", "c1")
         first, cid = launch_token(resp), course_id_of(resp)
@@ -48,12 +48,13 @@ def test_every_answer_renews_and_an_old_credential_ends(app, tool, registered):
         assert page.status_code == 200
         renewed = page.headers["X-Launch-Credential-Next"]
         assert renewed  # (the same string within one second: it is dated to the second)
-        time.sleep(1.2)
+        # (Credentials are dated to the second: sleeps keep clear of the boundaries.)
+        time.sleep(2.0)
         by_post = requests.post(tool.url("/lti/session/renew"), headers=with_credential(renewed))
         assert by_post.status_code == 200 and by_post.headers["Cache-Control"] == "no-store"
         body = by_post.json()
-        assert body["course_id"] == cid and body["expires_in"] == 2
-        time.sleep(1.3)  # the launch's first credential is now older than its 2 s
+        assert body["course_id"] == cid and body["expires_in"] == 3
+        time.sleep(2.2)  # the launch's first credential is now older than its 3 s
         ended = requests.get(url, headers=with_credential(first))
         assert ended.status_code == 401 and "Open the tool again" in ended.text
         assert requests.post(tool.url("/lti/session/renew"),

@@ -1,7 +1,0 @@
-"""One clock for the models: naive UTC, the same on SQLite and PostgreSQL."""
-
-from datetime import UTC, datetime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
