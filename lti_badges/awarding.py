@@ -27,6 +27,8 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from lti_badges import criteria, issuing
+from lti_badges.clock import utcnow
+from lti_badges.criteria import refs
 from lti_badges.criteria.facts import BadgeHeld, Facts, Launch
 from lti_badges.extensions import db
 from lti_badges.models import (
@@ -39,7 +41,6 @@ from lti_badges.models import (
     SyncRun,
 )
 from lti_badges.models._reconnect import DatabaseUnavailable, with_reconnect
-from lti_badges.models._time import utcnow
 from lti_badges.models._upsert import get_or_create
 from lti_badges.net import NetPolicy
 from lti_badges.services import fact_times, sync_runs
@@ -258,37 +259,9 @@ def _fingerprint(facts_digest: str, badges: list[Badge], held: int) -> str:
 def _order_by_prerequisites(badges: list[Badge]) -> list[Badge]:
     """Prerequisites first, so a badge earned in this run counts for the next one."""
     by_pid = {b.public_id: b for b in badges}
-
-    def deps(badge: Badge) -> set[str]:
-        found: set[str] = set()
-
-        def walk(node: Any) -> None:
-            if isinstance(node, dict):
-                if isinstance(node.get("badge"), str | int):
-                    found.add(str(node["badge"]))
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
-        walk(badge.rule)
-        return found & set(by_pid)
-
-    ordered: list[Badge] = []
-    seen: set[str] = set()
-
-    def visit(badge: Badge, stack: frozenset[str]) -> None:
-        if badge.public_id in seen or badge.public_id in stack:
-            return
-        for dep in sorted(deps(badge)):
-            visit(by_pid[dep], stack | {badge.public_id})
-        seen.add(badge.public_id)
-        ordered.append(badge)
-
-    for badge in sorted(badges, key=lambda b: b.id):
-        visit(badge, frozenset())
-    return ordered
+    ordered = refs.prerequisite_order({b.public_id: b.rule for b in badges},
+                                      [b.public_id for b in sorted(badges, key=lambda b: b.id)])
+    return [by_pid[pid] for pid in ordered]
 
 
 def _db(step: Callable[[], Any], what: str, on_retry: Callable[[], None] | None = None) -> Any:

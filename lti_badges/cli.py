@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from lti_badges import urls
 from lti_badges.extensions import db
 
 if TYPE_CHECKING:
@@ -45,14 +46,10 @@ def init_database() -> None:
 
 
 def admin_urls() -> dict[str, str]:
-    base = current_app.config["BASE_URL"]
-    return {
-        "registration_url": base + "/lti/register",
-        "jwks_url": base + "/lti/jwks",
-        "login_url": base + "/lti/login",
-        "launch_url": base + "/lti/launch",
-        "config_url": base + "/lti/config.json",
-    }
+    """What ``init`` prints for an LMS admin (the URL contract's LTI endpoints)."""
+    every = urls.tool_endpoints()
+    return {k: every[k] for k in ("registration_url", "jwks_url", "login_url", "launch_url",
+                                  "config_url")}
 
 
 @click.command("init")
@@ -135,7 +132,7 @@ def platforms_invite(days: int, as_json: bool) -> None:
     from lti_badges.lti.dynamic_registration import create_invite
 
     code = create_invite(days)
-    url = current_app.config["BASE_URL"] + "/lti/register?invite=" + code
+    url = urls.tool_endpoints()["registration_url"] + "?invite=" + code
     _out(as_json, {"registration_url": url, "expires_in_days": days},
          f"{url}\nPaste it into the LMS's tool registration page; it works once, for {days} days.")
 
@@ -327,8 +324,8 @@ def issuers_add(name: str, url: str, email: str, platform_id: int | None,
     issuer = issuing.create_issuer(name, url, email, platform=platform, description=description,
                                    image=asset, ob2_verification="signed" if signed else "hosted")
     db.session.commit()
-    data = {**issuer.to_dict(), "profile_url": issuing.issuer_url(issuer),
-            "did": issuing.issuer_did(issuer)}
+    data = {**issuer.to_dict(), "profile_url": urls.issuer_url(issuer),
+            "did": urls.issuer_did(issuer)}
     _out(as_json, data, f"Issuer {issuer.public_id} ({issuer.name}): {data['profile_url']}")
 
 
@@ -415,7 +412,7 @@ def badges_add(issuer_id: str, name: str, description: str, criteria_text: str,
         expires_after_days=expires_after, tags=list(tags), language=language,
         repeatable=repeatable)
     db.session.commit()
-    data = {**badge.to_dict(), "url": issuing.badge_url(badge)}
+    data = {**badge.to_dict(), "url": urls.badge_url(badge)}
     _out(as_json, data, f"Badge {badge.public_id} ({badge.name}): {data['url']}")
 
 
@@ -438,17 +435,13 @@ def award_command(badge_id: str, email: str | None, name: str | None,
 
     badge = _by_public_id(Badge, badge_id, "badge")
     if csv_path:
-        rows = _read_award_csv(csv_path)
-        awarded, errors = [], []
-        for row in rows:
-            try:
-                award = issuing.award(badge, email=row.email, name=row.name,
-                                      evidence_url=row.evidence_url, narrative=row.narrative,
-                                      source="csv", awarded_by="cli")
-                awarded.append(issuing.award_summary(award))
-            except issuing.IssuingError as exc:
-                db.session.rollback()
-                errors.append({"line": row.line, "email": row.email, "error": exc.message})
+        from lti_badges.services.award_csv import award_rows
+
+        done = award_rows(badge, _read_award_csv(csv_path), awarded_by="cli")
+        awarded = [issuing.award_summary(award) for _, award in done.awarded]
+        errors = [{"line": row.line, "email": row.email, "error": message}
+                  for row, message in done.skipped + done.failed]
+        errors.sort(key=lambda e: e["line"])
         if as_json:
             click.echo(json.dumps(awarded, indent=2))
         else:

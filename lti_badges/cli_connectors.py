@@ -19,6 +19,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from lti_badges.clock import utcnow
 from lti_badges.connectors import (
     ConnectorError,
     check_connection,
@@ -32,7 +33,6 @@ from lti_badges.connectors import (
 )
 from lti_badges.extensions import db
 from lti_badges.models import MoodleConnector, Platform
-from lti_badges.models._time import utcnow
 
 
 def _out(as_json: bool, data: Any, text: str) -> None:

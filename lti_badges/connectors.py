@@ -10,10 +10,11 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from flask import current_app
 
+from lti_badges.clock import utcnow
 from lti_badges.crypto import fernet
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.models import MoodleConnector, Platform
-from lti_badges.models._time import utcnow
 from lti_badges.net import FetchError, NetPolicy, check_url
 
 PURPOSE = "moodle-token"
@@ -21,12 +22,13 @@ PURPOSE = "moodle-token"
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-.]{8,255}$")
 
 
-class ConnectorError(Exception):
-    """Refused connector input; the message says what to change."""
+class ConnectorError(UserError):
+    """Refused connector input; the message says what to change, ``field`` which one."""
+
+    code = "invalid_connector"
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
-        self.message = message
         self.field = field
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,8 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from lti_badges import criteria
+from lti_badges import clock, criteria, net, urls
+from lti_badges.clock import utcnow
 from lti_badges.crypto import passphrase
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.models import (
     Award,
@@ -42,21 +44,27 @@ from lti_badges.models import (
     Platform,
     StatusList,
 )
-from lti_badges.models._time import utcnow
 from lti_badges.models.issuing import public_id
 from lti_badges.openbadges import baking, images, ob2, ob3, proofs, status_list
 from lti_badges.openbadges import keys as okeys
 from lti_badges.openbadges.contexts import ContextLoader, loader_from_config
+from lti_badges.urls import (
+    assertion_url,
+    badge_url,
+    credential_url,
+    image_url,
+    issuer_did,
+    issuer_key_url,
+    issuer_url,
+    revocation_list_url,
+    status_list_url,
+)
 
 
-class IssuingError(Exception):
+class IssuingError(UserError):
     """Refused input; ``message`` says what to change."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "invalid"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+    code = "invalid"
 
 
 class AlreadyAwarded(IssuingError):
@@ -66,57 +74,7 @@ class AlreadyAwarded(IssuingError):
         self.award = award
 
 
-# -- addresses ----------------------------------------------------------------------
-
-
-def base_url() -> str:
-    return current_app.config["BASE_URL"]
-
-
-def issuer_url(issuer: Issuer) -> str:
-    return f"{base_url()}/ob/issuers/{issuer.public_id}"
-
-
-def issuer_did(issuer: Issuer) -> str:
-    return okeys.did_web(urlsplit(base_url()).netloc, f"ob/issuers/{issuer.public_id}")
-
-
-def issuer_key_url(issuer: Issuer, key: IssuerKey) -> str:
-    return f"{issuer_url(issuer)}/keys/{key.kid}"
-
-
-def badge_url(badge: Badge) -> str:
-    return f"{base_url()}/ob/badges/{badge.public_id}"
-
-
-def assertion_url(award: Award) -> str:
-    return f"{base_url()}/ob/assertions/{award.public_id}"
-
-
-def credential_url(award: Award) -> str:
-    return f"{base_url()}/ob/credentials/{award.public_id}"
-
-
-def revocation_list_url(issuer: Issuer) -> str:
-    return f"{base_url()}/ob/revocations/{issuer.public_id}"
-
-
-def status_list_url(sl: StatusList) -> str:
-    return f"{base_url()}/ob/status/{sl.public_id}"
-
-
-def image_url(image: ImageAsset) -> str:
-    return f"{base_url()}/ob/images/{image.public_id}.{image.extension}"
-
-
-def local_url_for_did(did_url: str) -> str:
-    """did:web resolves over HTTPS; in development the tool itself may be on http."""
-    url = okeys.did_web_url(did_url)
-    ours = urlsplit(base_url())
-    parts = urlsplit(url)
-    if parts.netloc == ours.netloc:
-        return parts._replace(scheme=ours.scheme).geturl()
-    return url
+# -- addresses: the URL contract lives in services/urls.py ------------------------------
 
 
 # -- keys and contexts ---------------------------------------------------------------
@@ -131,7 +89,7 @@ def context_loader() -> ContextLoader:
         config.setdefault("CONTEXTS_CACHE_DIR", None)
         if not config.get("CONTEXTS_CACHE_DIR"):
             config["CONTEXTS_CACHE_DIR"] = current_app.instance_path + "/contexts"
-        loader = loader_from_config(config)
+        loader = loader_from_config(config, fetch=net.fetch_context)
         try:
             loader.preload()
         except Exception as exc:
@@ -396,23 +354,10 @@ def _sign_status_list(sl: StatusList, revoked_indices: set[int]) -> None:
     issuer = sl.issuer
     key = _active_key(issuer, "ed25519")
     doc = status_list.status_list_credential(
-        status_list_url(sl), issuer_did(issuer), bits.encode(), valid_from=utcnow_aware(),
+        status_list_url(sl), issuer_did(issuer), bits.encode(), valid_from=clock.now(),
         purpose=sl.purpose, name=f"{issuer.name} — revocation list")
     sl.credential = proofs.sign_data_integrity(doc, _private(key), verification_method(issuer, key),
                                                context_loader())
-
-
-def utcnow_aware() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _recipient_url(person: Person) -> str:
-    digest = hashlib.sha256(f"{person.platform_id}:{person.sub}".encode()).hexdigest()[:32]
-    return f"{base_url()}/ob/recipients/{digest}"
 
 
 def award(badge: Badge, *, email: str | None = None, name: str | None = None,
@@ -456,18 +401,18 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
             raise AlreadyAwarded(existing)
 
     issuer = badge.issuer
-    issued = _aware(issued_on) if issued_on else utcnow_aware()
+    issued = clock.aware(issued_on) if issued_on else clock.now()
     expires = None
     if badge.expires_after_days:
         expires = issued + timedelta(days=badge.expires_after_days)
     elif badge.expires_on:
-        expires = _aware(badge.expires_on)
+        expires = clock.aware(badge.expires_on)
     salt = secrets.token_hex(8)
     sl, index = slots.take(issuer) if slots is not None else _status_slot(issuer)
     row = Award(public_id=public_id(), badge=badge, person=person, identity_key=identity_key,
                 award_key=secrets.token_hex(8) if badge.repeatable else "once",
                 recipient_email=email, recipient_name=name,
-                recipient_url=None if email else _recipient_url(person), salt=salt,
+                recipient_url=None if email else urls.recipient_url(person), salt=salt,
                 issued_on=issued.replace(tzinfo=None),
                 expires_at=expires.replace(tzinfo=None) if expires else None,
                 evidence={**(evidence or {}), **({"url": evidence_url} if evidence_url else {}),
@@ -726,7 +671,7 @@ def revocation_list_document(issuer: Issuer) -> dict[str, Any]:
         .where(Badge.issuer_id == issuer.id, Award.revoked_at.is_not(None))
         .order_by(Award.revoked_at)).all()
     return ob2.revocation_list(revocation_list_url(issuer), issuer_url(issuer),
-                               [(f"{base_url()}/ob/assertions/{pid}", reason)
+                               [(assertion_url(pid), reason)
                                 for pid, reason in revoked])
 
 

@@ -146,3 +146,25 @@ def get_json(url: str, policy: NetPolicy, *, what: str = "URL", **kwargs: Any) -
         return json.loads(resp.content)
     except ValueError as exc:
         raise FetchError(f"The {what} {url} did not answer with JSON.") from exc
+
+
+def fetch_context(url: str) -> bytes:
+    """A JSON-LD context's bytes from its canonical URL, for ``openbadges.contexts``:
+    HTTPS only (redirects too), bounded in size and time."""
+    from lti_badges.openbadges.contexts import MAX_CONTEXT_BYTES, ContextError
+
+    if not url.startswith("https://"):
+        raise ContextError(f"refusing to fetch a context over non-HTTPS URL {url}")
+    with requests.get(
+        url,
+        timeout=10,
+        stream=True,
+        headers={"Accept": "application/ld+json, application/json;q=0.9"},
+    ) as resp:
+        if not resp.url.startswith("https://"):
+            raise ContextError(f"context {url} redirected to non-HTTPS {resp.url}")
+        resp.raise_for_status()
+        body = resp.raw.read(MAX_CONTEXT_BYTES + 1, decode_content=True)
+    if len(body) > MAX_CONTEXT_BYTES:
+        raise ContextError(f"context {url} is larger than {MAX_CONTEXT_BYTES} bytes")
+    return body

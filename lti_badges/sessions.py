@@ -23,11 +23,11 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lti_badges import issuing
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.lti.launch import ValidatedLaunch
 from lti_badges.lti.roles import capabilities_for
 from lti_badges.models import Course, LaunchEvent, LaunchSession, Membership, Person
-from lti_badges.models._time import utcnow
 from lti_badges.models._upsert import get_or_create
 
 

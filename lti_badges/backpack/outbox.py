@@ -29,8 +29,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from lti_badges.backpack.http import RETRY, SUCCESS, PushResult
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
-from lti_badges.models._time import utcnow
 from lti_badges.models.backpack import BackpackConnection, BackpackPush
 from lti_badges.models.issuing import Award
 

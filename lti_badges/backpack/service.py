@@ -35,9 +35,9 @@ from lti_badges.backpack.http import (
     PushResult,
     policy_from_config,
 )
+from lti_badges.clock import iso_z, utcnow
 from lti_badges.extensions import db
 from lti_badges.issuing import assertion_url
-from lti_badges.models._time import utcnow
 from lti_badges.models.backpack import BackpackConnection, BackpackPush
 from lti_badges.models.course import Person
 from lti_badges.models.issuing import Award
@@ -414,7 +414,7 @@ STATE_LABELS = {
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
+    return iso_z(value) if value else None
 
 
 def push_status(person: Person) -> list[dict[str, Any]]:

@@ -13,7 +13,17 @@ frozen dataclasses of :mod:`lti_badges.criteria.facts`.
 """
 
 from .base import MAX_DEPTH, RULE_TYPES, Error, Result, Rule, RuleError, Status, register
-from .engine import describe, evaluate, explain, needs_sources, parse, to_json, validate
+from .engine import (
+    ExplainLine,
+    describe,
+    evaluate,
+    explain,
+    explain_lines,
+    needs_sources,
+    parse,
+    to_json,
+    validate,
+)
 from .facts import (
     SOURCES,
     ActivityCompletion,
@@ -36,6 +46,7 @@ __all__ = [
     "CompletionState",
     "CourseCompletion",
     "Error",
+    "ExplainLine",
     "Facts",
     "GradeFact",
     "Launch",
@@ -48,6 +59,7 @@ __all__ = [
     "describe",
     "evaluate",
     "explain",
+    "explain_lines",
     "load_schema",
     "needs_sources",
     "parse",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar, Literal
@@ -173,6 +173,12 @@ class Rule(ABC):
     # -- structure --------------------------------------------------------
     def children(self) -> tuple[Rule, ...]:
         return ()
+
+    def walk(self) -> Iterator[Rule]:
+        """This rule and every rule under it, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
 
     def own_sources(self) -> frozenset[str]:
         """Sources this rule itself reads (leaves); combinators use their children."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -23,6 +23,7 @@ from .base import (
     Result,
     Rule,
     RuleError,
+    Status,
     items,
     render_path,
     utc,
@@ -212,6 +213,16 @@ def evaluate(
 # -- texts ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExplainLine:
+    """One rule's line: its depth in the tree (0 = the whole rule), its text (what it asks,
+    its window and, with a result, the learner's standing) and its status (None: no result)."""
+
+    depth: int
+    text: str
+    status: Status | None
+
+
 def _lines(
     rule: Rule,
     result: Result | None,
@@ -219,7 +230,7 @@ def _lines(
     names: Mapping[str, str] | None,
     tz: tzinfo | None,
     depth: int,
-    out: list[str],
+    out: list[ExplainLine],
 ) -> None:
     try:
         head = rule.describe(lang, names, result) + i18n.window_phrase(rule.window, lang)
@@ -237,10 +248,30 @@ def _lines(
         line = f"{head} — {standing}"
     if rule.children():
         line += i18n.colon(lang)
-    out.append(("  " * (depth - 1) + "- " if depth else "") + line)
+    out.append(ExplainLine(depth, line, result.status if result is not None else None))
     kids = result.children if result is not None else ()
     for i, child in enumerate(rule.children()):
         _lines(child, kids[i] if i < len(kids) else None, lang, names, tz, depth + 1, out)
+
+
+def explain_lines(
+    rule: RuleJSON | Rule,
+    result: Result | None,
+    lang: str = "en",
+    names: Mapping[str, str] | None = None,
+    *,
+    tz: tzinfo | None = None,
+) -> list[ExplainLine]:
+    """``explain`` (with a result) or ``describe`` (without) as lines, one per rule in
+    pre-order, for pages that draw the tree themselves."""
+    out: list[ExplainLine] = []
+    _lines(parse(rule), result, i18n.lang_of(lang), names, tz, 0, out)
+    return out
+
+
+def _bullets(lines: list[ExplainLine]) -> str:
+    return "\n".join(("  " * (ln.depth - 1) + "- " if ln.depth else "") + ln.text
+                     for ln in lines)
 
 
 def explain(
@@ -258,14 +289,10 @@ def explain(
     resource link and badge ids to display names; ``tz`` is the zone for the
     dates of facts (UTC by default; window bounds show as written).
     """
-    out: list[str] = []
-    _lines(parse(rule), result, i18n.lang_of(lang), names, tz, 0, out)
-    return "\n".join(out)
+    return _bullets(explain_lines(rule, result, lang, names, tz=tz))
 
 
 def describe(rule: RuleJSON | Rule, lang: str = "en",
              names: Mapping[str, str] | None = None) -> str:
     """What the rule asks, for teachers and badge pages (no learner standing)."""
-    out: list[str] = []
-    _lines(parse(rule), None, i18n.lang_of(lang), names, None, 0, out)
-    return "\n".join(out)
+    return _bullets(explain_lines(rule, None, lang, names))

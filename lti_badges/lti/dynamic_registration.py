@@ -21,10 +21,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from lti_badges.clock import utcnow
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.models import Deployment, Platform, PlatformStatus, RegistrationInvite
-from lti_badges.models._time import utcnow
 from lti_badges.net import FetchError, NetPolicy, check_url, get_json, request
+from lti_badges.urls import endpoints
 
 SCOPES = (
     "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
@@ -38,11 +40,10 @@ LTI_PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuratio
 LTI_TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
-class RegistrationError(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class RegistrationError(UserError):
+    """A dynamic registration the tool refuses (the page says why)."""
+
+    code = "registration_failed"
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,12 @@ def domain_of(url: str) -> str:
 def tool_registration(config: Any, platform_config: dict[str, Any]) -> dict[str, Any]:
     """The client registration document the tool sends (Dynamic Registration §3.5.2)."""
     base = config["BASE_URL"]
+    at = endpoints(base)
     supported = platform_config.get("scopes_supported")
     scopes = [s for s in SCOPES if not isinstance(supported, list) or s in supported]
     messages: list[dict[str, Any]] = [{
         "type": "LtiDeepLinkingRequest",
-        "target_link_uri": base + "/lti/launch",
+        "target_link_uri": at["launch_url"],
         "label": "Open Badges",
         "label#fr": "Badges numériques",
     }]
@@ -88,19 +90,19 @@ def tool_registration(config: Any, platform_config: dict[str, Any]) -> dict[str,
         "application_type": "web",
         "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": base + "/lti/login",
-        "redirect_uris": [base + "/lti/launch"],
+        "initiate_login_uri": at["login_url"],
+        "redirect_uris": [at["launch_url"]],
         "client_name": config["TOOL_NAME"],
         "client_name#fr": "Badges LTI",
-        "jwks_uri": base + "/lti/jwks",
-        "logo_uri": base + "/static/logo.svg",
+        "jwks_uri": at["jwks_url"],
+        "logo_uri": at["logo_url"],
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(scopes),
         LTI_TOOL_CONFIG: {
             "domain": domain_of(base),
             "description": config["TOOL_DESCRIPTION"],
             "description#fr": "Des badges numériques pour vos cours : créer, décerner, vérifier.",
-            "target_link_uri": base + "/lti/launch",
+            "target_link_uri": at["launch_url"],
             "claims": list(CLAIMS),
             "messages": messages,
         },

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 
+from lti_badges.clock import utcnow
 from lti_badges.crypto import passphrase
 from lti_badges.extensions import db
 from lti_badges.models import ToolKey
-from lti_badges.models._time import utcnow
 
 
 class KeyError_(RuntimeError):

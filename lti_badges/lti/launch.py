@@ -38,6 +38,8 @@ from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.exception import LtiException
 from sqlalchemy.exc import IntegrityError
 
+from lti_badges.clock import utcnow
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.lti.claims import (
     AGS_CLAIM,
@@ -51,8 +53,8 @@ from lti_badges.lti.claims import (
 from lti_badges.lti.platform_keys import PlatformKeyCache, UnknownKeyError
 from lti_badges.lti.tool_config import DbToolConf
 from lti_badges.models import Deployment, LoginState, Platform, PlatformStatus, UsedNonce
-from lti_badges.models._time import utcnow
 from lti_badges.net import FetchError, NetPolicy
+from lti_badges.urls import endpoints
 
 STATE_COOKIE_PREFIX = "lti_badges_state_"
 LOGIN_PARAMS = (
@@ -65,14 +67,10 @@ LOGIN_PARAMS = (
 )
 
 
-class LaunchError(Exception):
+class LaunchError(UserError):
     """A login or launch the tool refuses; ``message`` is for the person who sees it."""
 
-    def __init__(self, message: str, status: int = 400, code: str = "invalid_launch"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+    code = "invalid_launch"
 
 
 @dataclass(frozen=True)
@@ -172,7 +170,7 @@ def start_login(params: dict[str, str], config: Any) -> LoginStart:
         "response_mode": "form_post",
         "prompt": "none",
         "client_id": platform.client_id,
-        "redirect_uri": base + "/lti/launch",
+        "redirect_uri": endpoints(base)["launch_url"],
         "state": state,
         "nonce": nonce,
         "login_hint": params["login_hint"],

@@ -29,11 +29,12 @@ from typing import Any
 import jwt
 from sqlalchemy.exc import IntegrityError
 
+from lti_badges.clock import utcnow
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.lti.launch import LaunchError, find_deployment, find_platform
 from lti_badges.lti.platform_keys import PlatformKeyCache, UnknownKeyError
 from lti_badges.models import Deployment, Platform, UsedNoticeId
-from lti_badges.models._time import utcnow
 from lti_badges.net import FetchError, NetPolicy
 
 DEPLOYMENT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/deployment_id"
@@ -49,14 +50,11 @@ NOTICE_TYPES = frozenset({
 MAX_LIFETIME_SECONDS = 600
 
 
-class NoticeError(Exception):
+class NoticeError(UserError):
     """A notice the tool refuses: ``status``/``code`` as contract (b) names them."""
 
-    def __init__(self, message: str, status: int = 401, code: str = "invalid_notice"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+    status = 401
+    code = "invalid_notice"
 
 
 @dataclass(frozen=True)

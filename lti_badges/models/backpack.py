@@ -13,8 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
-from lti_badges.models._time import utcnow
 from lti_badges.models.course import Person
 from lti_badges.models.issuing import Award
 

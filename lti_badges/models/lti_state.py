@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
-from lti_badges.models._time import utcnow
 
 
 class LoginState(db.Model):

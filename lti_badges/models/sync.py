@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
-from lti_badges.models._time import utcnow
 
 
 class LaunchEvent(db.Model):

@@ -6,7 +6,8 @@ Where contexts come from, in order:
 2. a local directory (``LTI_BADGES_CONTEXTS_DIR``): its ``index.json`` maps
    context URLs to file names (the layout of ``shared/standards/contexts``);
 3. an optional cache directory, written by earlier fetches;
-4. otherwise the canonical HTTPS URL, fetched once.
+4. otherwise the canonical HTTPS URL, fetched once with the fetch function the tool
+   gives (``net.fetch_context``: this module itself does no network).
 
 Every context whose URL is pinned below is checked against its SHA-256
 wherever it comes from (dir, cache or network), so a wrong or tampered copy
@@ -112,34 +113,14 @@ def canonical_json_sha256(document: Any) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def _https_fetch(url: str) -> bytes:
-    """Fetch ``url`` over HTTPS only (redirects too), bounded in size and time."""
-    import requests  # local import: only needed when a context is not preloaded
-
-    if not url.startswith("https://"):
-        raise ContextError(f"refusing to fetch a context over non-HTTPS URL {url}")
-    with requests.get(
-        url,
-        timeout=10,
-        stream=True,
-        headers={"Accept": "application/ld+json, application/json;q=0.9"},
-    ) as resp:
-        if not resp.url.startswith("https://"):
-            raise ContextError(f"context {url} redirected to non-HTTPS {resp.url}")
-        resp.raise_for_status()
-        body = resp.raw.read(MAX_CONTEXT_BYTES + 1, decode_content=True)
-    if len(body) > MAX_CONTEXT_BYTES:
-        raise ContextError(f"context {url} is larger than {MAX_CONTEXT_BYTES} bytes")
-    return body
-
-
 class ContextLoader:
     """A pyld document loader (callable ``(url, options) -> RemoteDocument``).
 
     ``contexts_dir``: a directory with ``index.json`` (URL -> file name).
     ``cache_dir``: where fetched contexts are kept between runs (optional).
     ``allow_fetch``: whether pinned contexts missing locally may be fetched.
-    ``fetch``: the fetch function (tests inject one); HTTPS-only by default.
+    ``fetch``: how to get a context's bytes from its URL (this core does no network itself:
+    the tool passes ``net.fetch_context``); without one, nothing is fetched.
     ``documents``: extra URL -> parsed JSON documents served as given.
     """
 
@@ -159,7 +140,7 @@ class ContextLoader:
         self._extra = dict(documents or {})
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._allow_fetch = allow_fetch
-        self._fetch = fetch or _https_fetch
+        self._fetch = fetch
         self._lock = threading.Lock()
         self._offline = threading.local()
         if contexts_dir is not None:
@@ -277,7 +258,7 @@ class ContextLoader:
                 f"context {url} is not preloaded and the loader is offline (signing); "
                 "call ContextLoader.preload() at start-up or set LTI_BADGES_CONTEXTS_DIR"
             )
-        if not self._allow_fetch:
+        if not self._allow_fetch or self._fetch is None:
             raise ContextError(f"context {url} is not available locally and fetching is off")
         try:
             doc = json.loads(self._fetch(url))
@@ -294,10 +275,11 @@ class ContextLoader:
         return doc
 
 
-def loader_from_config(config: Mapping[str, Any]) -> ContextLoader:
+def loader_from_config(config: Mapping[str, Any], fetch: Fetcher | None = None) -> ContextLoader:
     """Build a loader from settings: ``CONTEXTS_DIR`` (or ``LTI_BADGES_CONTEXTS_DIR``),
-    ``CONTEXTS_CACHE_DIR`` and ``CONTEXTS_FETCH`` (default true)."""
+    ``CONTEXTS_CACHE_DIR`` and ``CONTEXTS_FETCH`` (default true), fetching with ``fetch``."""
     directory = config.get("CONTEXTS_DIR") or config.get("LTI_BADGES_CONTEXTS_DIR")
     cache = config.get("CONTEXTS_CACHE_DIR") or config.get("LTI_BADGES_CONTEXTS_CACHE_DIR")
     allow = config.get("CONTEXTS_FETCH", True)
-    return ContextLoader(directory or None, cache_dir=cache or None, allow_fetch=bool(allow))
+    return ContextLoader(directory or None, cache_dir=cache or None, allow_fetch=bool(allow),
+                         fetch=fetch)

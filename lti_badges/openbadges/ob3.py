@@ -28,10 +28,12 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pyld import jsonld
+
+from lti_badges.clock import iso_z
 
 from .contexts import OB3_CONTEXT, VC_V2, context_error_in
 
@@ -66,11 +68,7 @@ def iso_datetime(value: datetime | str) -> str:
     Second precision keeps VC-JWT ``nbf``/``exp`` (whole seconds) equal to
     ``validFrom``/``validUntil`` as OB 3.0 §8.2.6.1 requires.
     """
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return iso_z(value)
 
 
 def hash_identity(identity: str, salt: str | None) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import gzip
 import io
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from lti_badges.clock import iso_z
 
 from . import multibase
 from .contexts import VC_V2
@@ -39,14 +41,6 @@ MAX_BITS = 16 * 1024 * 1024 * 8
 
 class StatusListError(ValueError):
     """A status list is malformed, too large, or an index is out of range."""
-
-
-def _iso(dt: datetime | str) -> str:
-    if isinstance(dt, str):
-        return dt
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 class BitstringStatusList:
@@ -162,12 +156,12 @@ def status_list_credential(
         "id": status_list_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
-        "validFrom": _iso(valid_from),
+        "validFrom": iso_z(valid_from),
     }
     if name:
         doc["name"] = name
     if valid_until is not None:
-        doc["validUntil"] = _iso(valid_until)
+        doc["validUntil"] = iso_z(valid_until)
     doc["credentialSubject"] = subject
     return doc
 

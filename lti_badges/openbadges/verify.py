@@ -60,6 +60,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from pyld import jsonld
 
+from lti_badges.clock import iso_z
+
 from . import baking, keys, multibase, ob2, proofs
 from .contexts import OB2_CONTEXT, VC_V2, ContextError, context_error_in
 from .ob3 import TermExpansionError, check_terms_expand
@@ -1594,9 +1596,7 @@ def _parse_date(value: Any) -> datetime | None:
 
 
 def _iso(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return iso_z(value) if value is not None else ""
 
 
 def _image_url(value: Any) -> str | None:

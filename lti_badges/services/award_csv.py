@@ -1,4 +1,5 @@
-"""The one reader of award CSV files, for the studio's import and the CLI's ``award --csv``.
+"""Award CSV files, for the studio's import and the CLI's ``award --csv``: the one reader
+(:func:`parse_award_csv`) and the one bulk award (:func:`award_rows`).
 
 A file is read whole and checked whole: :func:`parse_award_csv` returns the rows to award
 *and* every problem found (with its line number), and the caller awards nothing unless the
@@ -28,6 +29,11 @@ What it accepts, as spreadsheets save it (French Excel first):
   evidence URL  evidence, evidence url, preuve, url de la preuve, lien de la preuve
   narrative     narrative, comment, commentaire, récit, justification
   ============  ==========================================================
+
+:func:`award_rows` then awards the rows one by one in their own transactions: a row whose
+person already holds a non-repeatable badge is *skipped* (a file imported twice gives
+nobody a second badge), a row the issuing refuses is *failed* with its message, and the
+others are awarded.
 
 Each row is an :class:`AwardRow`: ``line`` (the file line it starts on), ``email``,
 ``name`` (the full name, or given + family name; None when absent), ``evidence_url``
@@ -261,3 +267,35 @@ def _row(line: int, cells: list[str], fields: list[str | None], first_line: dict
         return _("line %(line)d: the name or narrative contains control characters; remove "
                  "them.", line=line), None
     return None, AwardRow(line, email, name, evidence, narrative)
+
+
+@dataclass
+class BulkResult:
+    """What :func:`award_rows` did, row by row (each list in file order)."""
+
+    awarded: list[tuple[AwardRow, Any]]  # (row, the Award)
+    skipped: list[tuple[AwardRow, str]]  # the person already holds the badge (message)
+    failed: list[tuple[AwardRow, str]]  # (row, the refusal's message)
+
+
+def award_rows(badge: Any, rows: list[AwardRow], *, awarded_by: str) -> BulkResult:
+    """Award ``badge`` to every row (checked by :func:`parse_award_csv` first), each in its
+    own transaction, so one refused row loses no other."""
+    from lti_badges import issuing
+    from lti_badges.extensions import db
+
+    result = BulkResult([], [], [])
+    for row in rows:
+        try:
+            award = issuing.award(badge, email=row.email, name=row.name,
+                                  evidence_url=row.evidence_url, narrative=row.narrative,
+                                  source="csv", awarded_by=awarded_by)
+        except issuing.AlreadyAwarded as exc:
+            db.session.rollback()
+            result.skipped.append((row, exc.message))
+        except issuing.IssuingError as exc:
+            db.session.rollback()
+            result.failed.append((row, exc.message))
+        else:
+            result.awarded.append((row, award))
+    return result

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from lti_badges import urls
+from lti_badges.clock import utcnow
 from lti_badges.connectors import (
     ConnectorError,
     clean_site_url,
@@ -29,22 +31,16 @@ from lti_badges.connectors import (
     moodle_client,
     save_moodle_connector,
 )
+from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.models import MoodlePairingCode, Platform
-from lti_badges.models._time import utcnow
 
 PAIRING_TTL = timedelta(hours=24)
 PAIR_PATH = "/connectors/moodle/pair/"
 
 
-class PairingError(Exception):
+class PairingError(UserError):
     """A refused pairing: ``code``/``status`` as contract (a) names them."""
-
-    def __init__(self, code: str, status: int, message: str):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -82,17 +78,17 @@ def same_site(a: str, b: str) -> bool:
 
 def _body_fields(body: Any) -> tuple[str, str]:
     if not isinstance(body, dict):
-        raise PairingError("bad_request", 400, "The body must be a JSON object with site_url "
-                           "and token (application/json).")
+        raise PairingError("The body must be a JSON object with site_url "
+                           "and token (application/json).", 400, "bad_request")
     site_url, token = body.get("site_url"), body.get("token")
     if not isinstance(site_url, str) or not site_url.strip():
-        raise PairingError("bad_request", 400, "site_url (Moodle's wwwroot) is missing.")
+        raise PairingError("site_url (Moodle's wwwroot) is missing.", 400, "bad_request")
     if not isinstance(token, str) or not token.strip():
-        raise PairingError("bad_request", 400, "token (the web-service token) is missing.")
+        raise PairingError("token (the web-service token) is missing.", 400, "bad_request")
     functions = body.get("functions")
     if functions is not None and not (isinstance(functions, list)
                                       and all(isinstance(f, str) for f in functions)):
-        raise PairingError("bad_request", 400, "functions must be a list of function names.")
+        raise PairingError("functions must be a list of function names.", 400, "bad_request")
     return site_url.strip(), token.strip()
 
 
@@ -100,15 +96,15 @@ def find_code(code: str) -> MoodlePairingCode:
     """The pairing code row, or the contract's error for an unknown, used or expired code."""
     row = db.session.scalar(db.select(MoodlePairingCode).filter_by(code_hash=_hash(code or "")))
     if row is None:
-        raise PairingError("unknown_code", 404, "This pairing URL is not known to the tool. "
+        raise PairingError("This pairing URL is not known to the tool. "
                            "Make a new one (lti-badges connectors moodle pair, or the tool's "
-                           "administration console).")
+                           "administration console).", 404, "unknown_code")
     if row.used_at is not None:
-        raise PairingError("already_used", 409, "This pairing URL was already used. Make a new "
-                           "one to pair again.")
+        raise PairingError("This pairing URL was already used. Make a new "
+                           "one to pair again.", 409, "already_used")
     if row.expires_at <= utcnow():
-        raise PairingError("expired", 410, "This pairing URL has expired (it is valid for 24 "
-                           "hours). Make a new one.")
+        raise PairingError("This pairing URL has expired (it is valid for 24 "
+                           "hours). Make a new one.", 410, "expired")
     return row
 
 
@@ -119,13 +115,13 @@ def pair(code: str, body: Any) -> dict[str, Any]:
     platform = db.session.get(Platform, row.platform_id)
     assert platform is not None  # the code's row goes with its platform (ON DELETE CASCADE)
     if not same_site(site_url, platform.issuer):
-        raise PairingError("site_mismatch", 400, f"This pairing URL was made for "
+        raise PairingError(f"This pairing URL was made for "
                            f"{platform.issuer}, not for {site_url}. Make the pairing URL for "
-                           "this Moodle's registration.")
+                           "this Moodle's registration.", 400, "site_mismatch")
     try:
         site, clean = clean_site_url(platform.issuer), clean_token(token)
     except ConnectorError as exc:
-        raise PairingError("bad_request", 400, exc.message) from exc
+        raise PairingError(exc.message, 400, "bad_request") from exc
     check = _check_token(site, clean)
     # One transaction: the code is spent (a concurrent pairing finds it used) and the
     # connector stored together, or neither.
@@ -135,22 +131,21 @@ def pair(code: str, body: Any) -> dict[str, Any]:
         .values(used_at=utcnow())).rowcount
     if spent != 1:
         db.session.rollback()
-        raise PairingError("already_used", 409, "This pairing URL was already used.")
+        raise PairingError("This pairing URL was already used.", 409, "already_used")
     try:
         connector = save_moodle_connector(platform, site, clean)
     except ConnectorError as exc:
         db.session.rollback()
-        raise PairingError("bad_request", 400, exc.message) from exc
+        raise PairingError(exc.message, 400, "bad_request") from exc
     connector.mode = check.mode
     connector.site_name = (check.site_name or "")[:255] or None
     connector.last_checked_at = utcnow()
     connector.last_error = None
     db.session.commit()
-    base = current_app.config["BASE_URL"]
     return {"status": "paired", "platform_id": platform.id, "connector_id": connector.id,
             "client_id": platform.client_id,
             "deployment_ids": [d.deployment_id for d in platform.deployments],
-            "notices_url": base + "/lti/notices", "issuer": platform.issuer}
+            "notices_url": urls.tool_endpoints()["notices_url"], "issuer": platform.issuer}
 
 
 def _check_token(site: str, token: str) -> Any:
@@ -160,8 +155,8 @@ def _check_token(site: str, token: str) -> Any:
     try:
         check = moodle_client(site, token).test_connection()
     except (MoodleError, SourceError) as exc:
-        raise PairingError("token_rejected", 400, f"Moodle did not accept the token: {exc}") \
+        raise PairingError(f"Moodle did not accept the token: {exc}", 400, "token_rejected") \
             from exc
     if not check.ok:
-        raise PairingError("token_rejected", 400, check.message)
+        raise PairingError(check.message, 400, "token_rejected")
     return check

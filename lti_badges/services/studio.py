@@ -24,8 +24,11 @@ from typing import Any
 
 from flask import g
 
-from lti_badges import awarding, criteria, issuing
+from lti_badges import awarding, criteria, issuing, urls
+from lti_badges.clock import utcnow
+from lti_badges.criteria import refs
 from lti_badges.criteria.facts import Facts
+from lti_badges.criteria.refs import badge_refs
 from lti_badges.extensions import db
 from lti_badges.models import (
     Award,
@@ -36,7 +39,6 @@ from lti_badges.models import (
     Membership,
     Person,
 )
-from lti_badges.models._time import utcnow
 from lti_badges.services import award_csv
 from lti_badges.services.course_facts import facts_cache
 from lti_badges.sources.base import CourseFacts, Member
@@ -522,24 +524,6 @@ def builder_from_rule(rule: Any) -> Builder | None:
                    until=str(rule.get("until", "")))
 
 
-def badge_refs(rule: Any) -> list[str]:
-    """Badge ids a rule names as prerequisites, in order."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("badge"), str | int) and not isinstance(node["badge"], bool):
-                found.append(str(node["badge"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(rule)
-    return list(dict.fromkeys(found))
-
-
 @dataclass(frozen=True)
 class Step:
     badge: Badge
@@ -552,29 +536,16 @@ def pathway(badges: list[Badge]) -> list[list[Step]]:
 
     Empty when no badge names another (no pathway to show)."""
     by_pid = {b.public_id: b for b in badges}
-    refs = {b.public_id: badge_refs(b.rule) for b in badges}
-    if not any(refs.values()):
+    needs = {b.public_id: badge_refs(b.rule) for b in badges}
+    if not any(needs.values()):
         return []
-    level: dict[str, int] = {}
-
-    def depth(pid: str, stack: frozenset[str]) -> int:
-        if pid in level:
-            return level[pid]
-        if pid in stack:  # a cycle: the designer sees it in the list, no recursion
-            return 0
-        deps = [d for d in refs[pid] if d in by_pid]
-        value = 1 + max((depth(d, stack | {pid}) for d in deps), default=-1)
-        level[pid] = value
-        return value
-
-    for pid in by_pid:
-        depth(pid, frozenset())
+    level = refs.tiers(needs)
     tiers: list[list[Step]] = [[] for _ in range(max(level.values()) + 1)]
     for badge in sorted(badges, key=lambda b: (b.name.lower(), b.id)):
         pid = badge.public_id
         tiers[level[pid]].append(Step(
-            badge, tuple(by_pid[d] for d in refs[pid] if d in by_pid),
-            tuple(d for d in refs[pid] if d not in by_pid)))
+            badge, tuple(by_pid[d] for d in needs[pid] if d in by_pid),
+            tuple(d for d in needs[pid] if d not in by_pid)))
     return tiers
 
 
@@ -585,6 +556,7 @@ def pathway(badges: list[Badge]) -> list[list[Step]]:
 # for the studio's routes.
 AwardRow = award_csv.AwardRow
 parse_award_csv = award_csv.parse_award_csv
+award_rows = award_csv.award_rows
 valid_email = award_csv.valid_email
 
 
@@ -626,7 +598,7 @@ def earners_csv(rows: Iterable[Award], lang: str = "en") -> str:
             a.expires_at.isoformat() + "Z" if a.expires_at else "", a.source,
             a.awarded_by or "", evidence_summary(a, lang), a.revocation_reason or "",
             a.claimed_at.isoformat() + "Z" if a.claimed_at else "",
-            issuing.assertion_url(a), issuing.credential_url(a))])
+            urls.assertion_url(a), urls.credential_url(a))])
     return out.getvalue()
 
 

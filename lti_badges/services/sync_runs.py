@@ -24,9 +24,9 @@ from flask import current_app
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.models import SyncRun
-from lti_badges.models._time import utcnow
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "partial", "failed")

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lti_badges import issuing
+from lti_badges import issuing, urls
 from lti_badges.connectors import (
     ConnectorError,
     check_moodle_connector,
@@ -244,7 +244,7 @@ def _issuer_form() -> dict[str, str]:
 @platform_admin_access
 def issuers() -> Response:
     return _render("admin/issuers.html", issuers=_issuers(),
-                   saved=request.args.get("saved"), issuer_url=issuing.issuer_url)
+                   saved=request.args.get("saved"), issuer_url=urls.issuer_url)
 
 
 @bp.route("/issuers/new", methods=["GET", "POST"])
@@ -287,7 +287,7 @@ def issuer_edit(public_id: str) -> Response:
     form = {"name": row.name, "url": row.url, "email": row.email,
             "description": row.description or ""}
     return _render("admin/issuer_form.html", issuer=row, form=form,
-                   profile_url=issuing.issuer_url(row), did=issuing.issuer_did(row))
+                   profile_url=urls.issuer_url(row), did=urls.issuer_did(row))
 
 
 # -- keys ---------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def _keys_page(rotated: dict[str, list[str]] | None = None) -> Response:
     rows = _issuers()
     published = [k["kid"] for k in lti_keys.public_jwks()["keys"]]
     return _render("admin/keys.html", issuers=rows, rotated=rotated or {},
-                   lti_kids=published, did_of=issuing.issuer_did)
+                   lti_kids=published, did_of=urls.issuer_did)
 
 
 @bp.get("/keys")

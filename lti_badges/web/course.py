@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from pylti1p3.deep_link_resource import DeepLinkResource
 
+from lti_badges import urls
 from lti_badges.extensions import db
 from lti_badges.lti import keys
 from lti_badges.lti.roles import AWARD, DESIGN, LEARN, VIEW_COURSE
@@ -92,13 +93,13 @@ def deep_link(course_id: int) -> Response:
     if request.method == "GET":
         return Response(render_template("course/deep_link.html", course=course,
                                         settings=settings, badges=badges))
-    base = current_app.config["BASE_URL"]
+    launch_url = urls.tool_endpoints()["launch_url"]
     chosen = set(request.form.getlist("badge"))
     resources = []
     for badge in badges:
         if badge.public_id in chosen:
             # One activity per badge: a learner opening it lands on that badge's progress.
-            resources.append(DeepLinkResource().set_url(base + "/lti/launch")
+            resources.append(DeepLinkResource().set_url(launch_url)
                              .set_title(badge.name[:255])
                              .set_custom_params({"badge": badge.public_id}))
     if chosen - {b.public_id for b in badges}:
@@ -108,7 +109,7 @@ def deep_link(course_id: int) -> Response:
         if not title or len(title) > 255:
             raise ApiError("Give the activity a title of 1 to 255 characters.", 400,
                            "invalid_title")
-        resources.append(DeepLinkResource().set_url(base + "/lti/launch").set_title(title)
+        resources.append(DeepLinkResource().set_url(launch_url).set_title(title)
                          .set_custom_params({"badge_view": "progress"}))
     if len(resources) > 1 and settings.get("accept_multiple") is False:
         raise ApiError("Your LMS accepts one activity at a time here: choose one badge.", 400,

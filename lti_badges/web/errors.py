@@ -14,21 +14,14 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from lti_badges.lti.dynamic_registration import RegistrationError
-from lti_badges.lti.launch import LaunchError
+from lti_badges.errors import UserError
 
 log = logging.getLogger("lti_badges")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-class ApiError(Exception):
+class ApiError(UserError):
     """An error a route raises on purpose: status, stable code, message for a person."""
-
-    def __init__(self, message: str, status: int = 400, code: str = "bad_request"):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
 
 
 class _RequestIdFilter(logging.Filter):
@@ -132,22 +125,8 @@ def init_app(app: Flask) -> None:
         )
         return resp
 
-    @app.errorhandler(LaunchError)
-    def _launch_error(exc: LaunchError) -> Response:
-        return error_response(exc.message, exc.status, exc.code)
-
-    @app.errorhandler(RegistrationError)
-    def _registration_error(exc: RegistrationError) -> Response:
-        return error_response(exc.message, exc.status, "registration_failed")
-
-    from lti_badges.issuing import IssuingError
-
-    @app.errorhandler(IssuingError)
-    def _issuing_error(exc: IssuingError) -> Response:
-        return error_response(exc.message, exc.status, exc.code)
-
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
+    @app.errorhandler(UserError)
+    def _user_error(exc: UserError) -> Response:
         return error_response(exc.message, exc.status, exc.code)
 
     @app.errorhandler(HTTPException)

@@ -37,7 +37,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -57,12 +56,13 @@ from flask import (
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
-from lti_badges import awarding, criteria, issuing
+from lti_badges import awarding, criteria, issuing, urls
 from lti_badges.backpack import service as backpack_service
+from lti_badges.clock import utcnow
+from lti_badges.criteria.refs import badge_refs
 from lti_badges.extensions import db
 from lti_badges.lti.roles import LEARN
 from lti_badges.models import Award, Badge, Course, SyncRun
-from lti_badges.models._time import utcnow
 from lti_badges.services.course_facts import facts_cache
 from lti_badges.services.course_facts import failed as _failed
 from lti_badges.sources.base import CourseFacts
@@ -108,25 +108,17 @@ def _lang() -> str:
     return locale.language if locale and locale.language in ("en", "fr") else "en"
 
 
-def _tree(rule: criteria.Rule, result: criteria.Result | None, texts: Iterator[str]) -> Line:
-    """Pair ``explain``'s lines (pre-order, one per rule) with the results they explain."""
-    line = Line(next(texts).lstrip(" ").removeprefix("- "), result.status if result else None)
-    kids = result.children if result is not None else ()
-    for i, child in enumerate(rule.children()):
-        line.children.append(_tree(child, kids[i] if i < len(kids) else None, texts))
-    return line
-
-
 def _lines(rule_json: Any, result: criteria.Result | None, lang: str,
            names: dict[str, str]) -> list[Line]:
-    rule = criteria.parse(rule_json)
-    text = (criteria.explain(rule, result, lang, names) if result is not None
-            else criteria.describe(rule, lang, names))
-    texts = text.split("\n")
-    try:
-        return [_tree(rule, result, iter(texts))]
-    except StopIteration:  # explain's shape changed: show its lines as they are
-        return [Line(t.strip(), None) for t in texts]
+    """The rule's explanation as a tree of lines (criteria.explain_lines, by depth)."""
+    roots: list[Line] = []
+    stack: list[Line] = []
+    for item in criteria.explain_lines(rule_json, result, lang, names):
+        line = Line(item.text, item.status)
+        del stack[item.depth:]
+        (stack[-1].children if stack else roots).append(line)
+        stack.append(line)
+    return roots
 
 
 def _names(facts: CourseFacts | None, badges: list[Badge]) -> dict[str, str]:
@@ -139,20 +131,9 @@ def _names(facts: CourseFacts | None, badges: list[Badge]) -> dict[str, str]:
             if item.resource_link_id:
                 names.setdefault(item.resource_link_id, item.label)
     wanted: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("badge"), str | int):
-                wanted.add(str(node["badge"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
     for badge in badges:
         names[badge.public_id] = badge.name
-        walk(badge.rule)
+        wanted.update(badge_refs(badge.rule))
     missing = wanted - set(names)
     if missing:
         for pid, name in db.session.execute(db.select(Badge.public_id, Badge.name)
@@ -221,7 +202,7 @@ def linkedin_url(row: Award) -> str:
         "organizationName": row.badge.issuer.name,
         "issueYear": row.issued_on.year,
         "issueMonth": row.issued_on.month,
-        "certUrl": issuing.assertion_url(row),
+        "certUrl": urls.assertion_url(row),
         "certId": row.public_id,
     }
     if row.expires_at:
@@ -243,8 +224,8 @@ def _award_view(row: Award, lang: str) -> dict[str, Any]:
         "narrative": evidence.get("narrative") if isinstance(evidence.get("narrative"), str)
         else None,
         "evidence_url": evidence.get("url") if isinstance(evidence.get("url"), str) else None,
-        "assertion_url": issuing.assertion_url(row),
-        "credential_url": issuing.credential_url(row),
+        "assertion_url": urls.assertion_url(row),
+        "credential_url": urls.credential_url(row),
         "image_ext": ext,
         "linkedin_url": linkedin_url(row),
         "qr_data_uri": _qr_svg(row).svg_data_uri(scale=5, border=4)
@@ -257,7 +238,7 @@ def _qr_svg(row: Award):
     carry the launch's credential)."""
     import segno
 
-    return segno.make(issuing.credential_url(row), error="m")
+    return segno.make(urls.credential_url(row), error="m")
 
 
 # -- routes ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 
-from lti_badges import sessions
+from lti_badges import sessions, urls
 from lti_badges.extensions import db
 from lti_badges.lti import dynamic_registration, keys
 from lti_badges.lti.launch import LOGIN_PARAMS, LaunchError, start_login, validate_launch
@@ -152,17 +152,17 @@ def config_json() -> Response:
     """What an admin types into a manual LTI 1.3 registration form."""
     config = current_app.config
     doc = dynamic_registration.tool_registration(config, {})
-    base = config["BASE_URL"]
+    at = urls.tool_endpoints()
     return jsonify({
         "title": config["TOOL_NAME"],
         "description": config["TOOL_DESCRIPTION"],
-        "oidc_initiation_url": base + "/lti/login",
-        "target_link_uri": base + "/lti/launch",
-        "redirect_uris": [base + "/lti/launch"],
-        "public_jwk_url": base + "/lti/jwks",
-        "domain": dynamic_registration.domain_of(base),
+        "oidc_initiation_url": at["login_url"],
+        "target_link_uri": at["launch_url"],
+        "redirect_uris": [at["launch_url"]],
+        "public_jwk_url": at["jwks_url"],
+        "domain": dynamic_registration.domain_of(config["BASE_URL"]),
         "scopes": doc["scope"].split(),
         "claims": list(dynamic_registration.CLAIMS),
         "messages": doc[dynamic_registration.LTI_TOOL_CONFIG]["messages"],
-        "dynamic_registration_url": base + "/lti/register",
+        "dynamic_registration_url": at["registration_url"],
     })

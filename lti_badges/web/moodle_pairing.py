@@ -19,8 +19,8 @@ def pair_post(code: str) -> Response:
     body = request.get_json(silent=True) if request.is_json else None
     try:
         if body is None:
-            raise PairingError("bad_request", 400, "Send the pairing as JSON "
-                               "(Content-Type: application/json).")
+            raise PairingError("Send the pairing as JSON "
+                               "(Content-Type: application/json).", 400, "bad_request")
         answer = pair(code, body)
     except PairingError as exc:
         resp = jsonify({"error": exc.code, "message": exc.message})

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, g, jsonify, redirect, render_template, re
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from lti_badges import criteria, issuing, jobs
+from lti_badges import criteria, issuing, jobs, urls
 from lti_badges.extensions import db
 from lti_badges.lti.roles import AWARD, DESIGN, VIEW_COURSE
 from lti_badges.models import Award, Badge, Course, ImageAsset, Issuer, Membership, Person, SyncRun
@@ -582,7 +582,7 @@ def _badge_page(course_id: int, badge: Badge, *, errors: list[str] | None = None
         stats=svc.badge_stats(badge), members=_members(course), errors=errors or [],
         notice=notice, skipped=skipped or [], rule_text=rule_text, lang=_lang(),
         required_by=required_by, requires=requires, v=values or {},
-        evidence=svc.evidence_summary, badge_url=issuing.badge_url(badge)), status)
+        evidence=svc.evidence_summary, badge_url=urls.badge_url(badge)), status)
 
 
 @bp.get("/badges/<public_id>")
@@ -660,20 +660,12 @@ def import_csv(course_id: int, public_id: str) -> Response:
     if problems:
         return _badge_page(course_id, row, status=400, errors=[
             _("Nothing was awarded. Fix these lines first:"), *problems])
-    awarded, skipped, failed = 0, [], []
-    for line in rows:
-        try:
-            issuing.award(row, email=line.email, name=line.name,
-                          evidence_url=line.evidence_url, narrative=line.narrative,
-                          source="csv", awarded_by=f"person:{g.launch.person_id}")
-            awarded += 1
-        except issuing.AlreadyAwarded:
-            db.session.rollback()
-            skipped.append(_("line %(line)d: %(email)s already holds this badge.",
-                             line=line.line, email=line.email))
-        except issuing.IssuingError as exc:
-            db.session.rollback()
-            failed.append(_("line %(line)d: %(error)s", line=line.line, error=exc.message))
+    done = svc.award_rows(row, rows, awarded_by=f"person:{g.launch.person_id}")
+    awarded = len(done.awarded)
+    skipped = [_("line %(line)d: %(email)s already holds this badge.", line=r.line,
+                 email=r.email) for r, _message in done.skipped]
+    failed = [_("line %(line)d: %(error)s", line=r.line, error=message)
+              for r, message in done.failed]
     if failed:
         return _badge_page(course_id, row, status=400, skipped=skipped, errors=[
             _("%(num)d award(s) made; these lines failed:", num=awarded), *failed])

@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from lti_badges import issuing, net
+from lti_badges import issuing, net, urls
 from lti_badges.openbadges.verify import Verdict, verify
 from lti_badges.web.errors import ApiError, wants_json
 
@@ -167,7 +167,7 @@ def make_fetcher(policy: net.NetPolicy | None = None,
         url = ref
         if isinstance(ref, str) and ref.startswith("did:web:"):
             try:
-                url = issuing.local_url_for_did(ref.split("#", 1)[0])
+                url = urls.local_url_for_did(ref.split("#", 1)[0])
             except ValueError as exc:
                 raise FetchFailed(f"{ref} is not a valid did:web DID") from exc
         if not isinstance(url, str) or urlsplit(url).scheme.lower() not in ("http", "https"):

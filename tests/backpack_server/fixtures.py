@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from lti_badges import issuing
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.models import Award, BackpackConnection, BackpackPush, Person, Platform
-from lti_badges.models._time import utcnow
 from tests.backpack_server import BackpackServer
 
 

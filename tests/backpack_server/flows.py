@@ -24,11 +24,13 @@ def connect(app, server: BackpackServer, person_id: int, *, prefer: str | None =
         return service.finish_connect(back["state"], back["code"], now=now).id
 
 
-def push(app, award_id: int, connection_id: int, form: str | None = None) -> int:
+def push(app, award_id: int, connection_id: int, form: str | None = None,
+         now: datetime | None = None) -> int:
+    """Queue a push on the tests' clock (``now``: the ``t0`` fixture), so it is due at it."""
     with app.app_context():
         award = db.session.get(Award, award_id)
         conn = db.session.get(BackpackConnection, connection_id)
-        return service.queue_push(award, conn, form=form).id
+        return service.queue_push(award, conn, form=form, now=now).id
 
 
 def push_row(app, push_id: int) -> BackpackPush:

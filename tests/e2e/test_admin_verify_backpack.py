@@ -11,7 +11,7 @@ import pytest
 from lti_badges import awarding
 from tests.backpack_server import BackpackServer
 from tests.e2e.conftest import assert_accessible
-from tests.integration.test_sync import course  # noqa: F401  (fixture)
+from tests.integration.conftest import course  # noqa: F401  (fixture)
 
 
 def test_admin_console_pages(registered, page, shots):

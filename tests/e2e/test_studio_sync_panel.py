@@ -4,14 +4,8 @@ course has not been synced yet" under "Done: 1 badge awarded"."""
 
 from __future__ import annotations
 
-import json
-
 from tests.e2e.conftest import assert_accessible
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import cli_json
 
 
 def test_the_last_sync_line_follows_the_run(registered, browser_context, shots, tool, runner,
@@ -27,10 +21,10 @@ def test_the_last_sync_line_follows_the_run(registered, browser_context, shots, 
 
     with app.app_context():
         cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
                                        "https://cegep.example", "--email", "b@cegep.example",
                                        "--json"]))
-    _json(runner.invoke(args=[
+    cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", issuer["id"], "--name", "Quiz 1 ≥ 80 %", "--description",
         "d", "--criteria-text", "c", "--course", str(cid),
         "--rule", '{"grade": {"item": "Quiz 1", "min_percent": 80}}', "--json"]))

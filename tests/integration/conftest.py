@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
+import requests
 
 from lti_badges.extensions import db
-from lti_badges.models import Deployment, Platform
+from lti_badges.models import Course, Deployment, Platform
 from tests.peer import PlatformPeer
+from tests.support.cli import cli_json
 from tests.support.page_scripts import HEADER as CREDENTIAL
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
@@ -158,3 +160,67 @@ def settle(app, timeout: float = 30) -> None:
             db.session.expire_all()
             time.sleep(0.1)
     raise AssertionError("background syncs did not finish")
+
+
+@pytest.fixture
+def course(app, tool, peer, runner):
+    """A synced-ready course: three learners (one inactive), a teacher, a quiz with results,
+    an issuer and a badge for 80 % on the quiz (made with the CLI)."""
+    register(app, tool, peer)
+    peer.add_course("c1", title="Chimie", label="CHM")
+    for uid, name in (("l1", "Ana"), ("l2", "Ben"), ("l3", "Chloé"), ("gone", "Gus"),
+                      ("t1", "Teo")):
+        peer.add_user(uid, name=name, email=f"{uid}@example.test")
+    for uid in ("l1", "l2", "l3"):
+        peer.enroll("c1", uid, roles=["Learner"])
+    peer.enroll("c1", "gone", roles=["Learner"], status="Inactive")
+    peer.enroll("c1", "t1", roles=["Instructor"])
+    quiz = peer.add_line_item("c1", "Quiz 1", 10)
+    peer.set_result(quiz["id"], "l1", 9, 10)
+    peer.set_result(quiz["id"], "l2", 6, 10)
+    peer.set_result(quiz["id"], "gone", 10, 10)
+    peer.set_result(quiz["id"], "t1", 10, 10)
+    assert peer.launch(peer.new_browser(), "t1", "c1").status_code == 200
+    with app.app_context():
+        cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
+                                       "https://cegep.example", "--email", "b@cegep.example",
+                                       "--json"]))
+    badge = cli_json(runner.invoke(args=[
+        "badges", "add", "--issuer", issuer["id"], "--name", "Quiz 1 ≥ 80 %",
+        "--description", "d", "--criteria-text", "Obtenir 80 % au quiz 1.", "--course", str(cid),
+        "--rule", '{"grade": {"item": "Quiz 1", "min_percent": 80}}', "--json"]))
+    return {"id": cid, "quiz": quiz, "issuer": issuer, "badge": badge, "peer": peer}
+
+
+def launch_as(peer, user, course="c1", **kwargs):
+    """A launch by ``user`` in a new browser: (the browser, its page credential)."""
+    browser = peer.new_browser()
+    resp = peer.launch(browser, user, course, **kwargs)
+    assert resp.status_code == 200, resp.text[:500]
+    return browser, launch_token(resp)
+
+
+class Console:
+    """An admin's console session: GETs and POSTs carrying the page credential (and CSRF)."""
+
+    def __init__(self, tool, token):
+        self.tool, self.token = tool, token
+        self._csrf = None
+
+    def get(self, path, **kwargs):
+        headers = with_credential(self.token, **kwargs.pop("headers", {}))
+        return requests.get(self.tool.url(path), headers=headers,
+                            params=kwargs.pop("params", {}), **kwargs)
+
+    @property
+    def csrf(self):
+        if self._csrf is None:
+            self._csrf = csrf_of(self.get("/admin/connector").text)
+        return self._csrf
+
+    def post(self, path, data=None, csrf=True, **kwargs):
+        form = dict(data or {})
+        if csrf:
+            form["csrf_token"] = self.csrf
+        return form_post(self.tool.url(path), self.token, form, **kwargs)

@@ -12,9 +12,9 @@ import requests
 
 from lti_badges.backpack import service, vault
 from lti_badges.backpack.service import BackpackServiceError
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.models import BackpackConnection, Person
-from lti_badges.models._time import utcnow
 from tests.backpack_server.flows import connect, connection_row
 
 pytest_plugins = ["tests.backpack_server.fixtures"]

@@ -35,7 +35,7 @@ def test_ob21_each_form_lands_once(t0, app, tool, backpack, awards, fast_clock_c
                                    request):
     award_id = request.getfixturevalue("signed_award") if form == "signed" else awards.hosted
     conn = connect(app, backpack, awards_learner(app, award_id), prefer="ob21")
-    pid = push(app, award_id, conn, form=form)
+    pid = push(app, award_id, conn, form=form, now=t0)
     assert process(app, t0) == {"done": 1, "processed": 1}
     row = push_row(app, pid)
     assert (row.state, row.last_outcome, row.form) == ("done", "added", form)
@@ -44,7 +44,7 @@ def test_ob21_each_form_lands_once(t0, app, tool, backpack, awards, fast_clock_c
     key = {"id": "id", "assertion": "assertion", "signed": "signedAssertion"}[form]
     assert backpack.store.log[-1] == {"api": "ob21", "keys": [key]}
     # Queuing it again changes nothing: the pair has one row and it is done.
-    assert push(app, award_id, conn) == pid
+    assert push(app, award_id, conn, now=t0) == pid
     assert process(app, t0 + timedelta(hours=1)) == {"processed": 0}
     assert len(backpack.assertions()) == 1
 
@@ -57,7 +57,7 @@ def awards_learner(app, award_id):
 @pytest.mark.parametrize("form,ctype", [("json", "application/json"), ("jwt", "text/plain")])
 def test_ob30_each_form_lands_once(t0, app, backpack, awards, fast_clock_config, form, ctype):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
-    pid = push(app, awards.hosted, conn, form=form)
+    pid = push(app, awards.hosted, conn, form=form, now=t0)
     assert process(app, t0)["done"] == 1
     row = push_row(app, pid)
     assert (row.state, row.last_outcome, row.form, row.last_status) == ("done", "added", form, 201)
@@ -71,7 +71,7 @@ def test_default_forms_and_the_backpack_preference_is_remembered(t0, app, tool, 
                                                                  fast_clock_config):
     person = awards_learner(app, awards.hosted)
     ob3 = connect(app, backpack, person, prefer="ob30")
-    p = push(app, awards.hosted, ob3)
+    p = push(app, awards.hosted, ob3, now=t0)
     process(app, t0)
     assert push_row(app, p).form == "json"
     assert connection_row(app, ob3).push_form == "json"
@@ -82,7 +82,7 @@ def test_duplicate_prone_failure_does_not_duplicate(t0, app, tool, backpack, awa
                                                     fast_clock_config, kind):
     """The backpack stored the badge but answered 500: the retry finds it there."""
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer=kind)
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     backpack.fail_next(1, 500, after_store=True)
     assert process(app, t0) == {"pending": 1, "processed": 1}
     row = push_row(app, pid)
@@ -98,7 +98,7 @@ def test_duplicate_prone_failure_does_not_duplicate(t0, app, tool, backpack, awa
 
 def test_429_retry_after_is_honoured(t0, app, backpack, awards, fast_clock_config):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     backpack.throttle_next(1, retry_after="600")
     process(app, t0)
     row = push_row(app, pid)
@@ -113,7 +113,7 @@ def test_429_retry_after_is_honoured(t0, app, backpack, awards, fast_clock_confi
 def test_backoff_then_give_up_then_manual_retry(t0, app, tool, backpack, awards, fast_clock_config):
     person = awards_learner(app, awards.hosted)
     conn = connect(app, backpack, person, prefer="ob21")
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     backpack.fail_next(3, 503)
     process(app, t0)
     assert push_row(app, pid).next_attempt_at == t0 + timedelta(seconds=30)
@@ -138,7 +138,7 @@ def test_backoff_then_give_up_then_manual_retry(t0, app, tool, backpack, awards,
 
 def test_timeout_is_retried_without_duplicate(t0, app, backpack, awards, fast_clock_config):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     backpack.slow_next(1, seconds=1.2)  # the client gives up after 0.6 s
     process(app, t0)
     row = push_row(app, pid)
@@ -154,7 +154,7 @@ def test_expired_access_token_is_refreshed(t0, app, backpack, awards, fast_clock
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
     before = connection_row(app, conn).access_token_enc
     backpack.expire_tokens()  # the backpack answers 401 to the old token
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     assert process(app, t0)["done"] == 1
     assert push_row(app, pid).last_outcome == "added"
     after = connection_row(app, conn)
@@ -176,7 +176,7 @@ def test_revoked_tokens_ask_for_reconnect_and_reconnecting_resumes(t0, app, back
     person = awards_learner(app, awards.hosted)
     conn = connect(app, backpack, person, prefer="ob30")
     backpack.revoke_tokens()  # the learner removed the tool in the backpack's settings
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     assert process(app, t0) == {"failed": 1, "processed": 1}
     row = push_row(app, pid)
     assert row.last_outcome == "reconnect" and "Connect your backpack again" in row.last_message
@@ -194,7 +194,7 @@ def test_revoked_tokens_ask_for_reconnect_and_reconnecting_resumes(t0, app, back
 def test_recipient_mismatch_is_reported_in_plain_words(t0, app, tool, backpack, awards,
                                                        fast_clock_config, kind):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer=kind)
-    pid = push(app, awards.stranger, conn)
+    pid = push(app, awards.stranger, conn, now=t0)
     assert process(app, t0) == {"failed": 1, "processed": 1}
     row = push_row(app, pid)
     assert row.last_outcome == "mismatch" and row.last_status == 403
@@ -206,13 +206,13 @@ def test_badgr_style_takes_only_the_id(t0, app, tool, badgr, awards, signed_awar
                                       fast_clock_config):
     conn = connect(app, badgr, awards_learner(app, signed_award))
     # A signed award goes as its JWS first; Badgr refuses that form, the id works.
-    signed = push(app, signed_award, conn)
+    signed = push(app, signed_award, conn, now=t0)
     assert process(app, t0)["done"] == 1
     assert push_row(app, signed).form == "id"
     assert [e["keys"] for e in badgr.store.log] == [["signedAssertion"], ["id"]]
     assert connection_row(app, conn).push_form == "id"
     # Now the tool knows: the next badge goes by id at once.
-    hosted = push(app, awards.hosted, conn)
+    hosted = push(app, awards.hosted, conn, now=t0)
     process(app, t0)
     assert push_row(app, hosted).form == "id" and len(badgr.store.log) == 3
     assert set(badgr.assertions()) == _assertion_ids(app, [signed_award, awards.hosted])
@@ -220,7 +220,7 @@ def test_badgr_style_takes_only_the_id(t0, app, tool, badgr, awards, signed_awar
 
 def test_badgr_style_already_exists_counts_as_done(t0, app, tool, badgr, awards, fast_clock_config):
     conn = connect(app, badgr, awards_learner(app, awards.hosted))
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     badgr.fail_next(1, 502, after_store=True)
     process(app, t0)
     assert push_row(app, pid).state == "pending"
@@ -233,7 +233,7 @@ def test_badgr_style_already_exists_counts_as_done(t0, app, tool, badgr, awards,
 
 def test_badgr_style_checks_the_recipient(t0, app, tool, badgr, awards, fast_clock_config):
     conn = connect(app, badgr, awards_learner(app, awards.hosted))
-    pid = push(app, awards.stranger, conn)
+    pid = push(app, awards.stranger, conn, now=t0)
     process(app, t0)
     row = push_row(app, pid)
     assert row.state == "failed" and row.last_outcome == "mismatch"
@@ -242,7 +242,7 @@ def test_badgr_style_checks_the_recipient(t0, app, tool, badgr, awards, fast_clo
 def test_a_killed_workers_row_is_picked_up_after_its_lease(t0, app, backpack, awards,
                                                            fast_clock_config):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     with app.app_context():
         assert outbox.claim(pid, "worker-a", t0, lease=60)  # ... and worker A dies here
         assert not outbox.claim(pid, "worker-b", t0, lease=60)  # never two at once
@@ -263,7 +263,7 @@ def test_a_killed_workers_row_is_picked_up_after_its_lease(t0, app, backpack, aw
 
 def test_disconnect_stops_waiting_pushes(t0, app, backpack, awards, fast_clock_config):
     conn = connect(app, backpack, awards_learner(app, awards.hosted), prefer="ob30")
-    pid = push(app, awards.hosted, conn)
+    pid = push(app, awards.hosted, conn, now=t0)
     with app.app_context():
         service.disconnect(db.session.get(BackpackConnection, conn))
     row = push_row(app, pid)

@@ -6,25 +6,21 @@ import json
 
 import requests
 
-from lti_badges import issuing
+from lti_badges import issuing, urls
 from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Issuer, IssuerKey
 from lti_badges.openbadges import proofs
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import cli_json
 
 
 def _issuer(runner, *extra):
-    return _json(runner.invoke(args=["issuers", "add", "--name", "Université Test", "--url",
+    return cli_json(runner.invoke(args=["issuers", "add", "--name", "Université Test", "--url",
                                      "https://u.example", "--email", "b@u.example", "--json",
                                      *extra]))
 
 
 def _badge(runner, issuer_id, *extra):
-    return _json(runner.invoke(args=["badges", "add", "--issuer", issuer_id, "--name", "Quiz",
+    return cli_json(runner.invoke(args=["badges", "add", "--issuer", issuer_id, "--name", "Quiz",
                                      "--description", "d", "--criteria-text", "c", "--json",
                                      *extra]))
 
@@ -86,9 +82,21 @@ def test_csv_bulk_award_checks_every_line_first(runner, app, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text("Email,Name,Evidence\na@example.test,A,https://e.example/1\n"
                     "b@example.test,B,\n\n")
-    awarded = _json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(good),
+    awarded = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(good),
                                         "--json"]))
     assert [a["recipient"] for a in awarded] == ["a@example.test", "b@example.test"]
+    # The same file again (one new line): nobody gets a second badge; the held lines are
+    # reported by line (services.award_csv.award_rows, as the studio's import reports them).
+    again = tmp_path / "again.csv"
+    again.write_text("Email,Name\na@example.test,A\nc@example.test,C\nb@example.test,B\n")
+    result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(again),
+                                 "--json"])
+    assert result.exit_code == 1
+    assert [a["recipient"] for a in json.loads(result.stdout)] == ["c@example.test"]
+    assert "line 2 (a@example.test): a@example.test already holds this badge." in result.stderr
+    assert "line 4 (b@example.test)" in result.stderr
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Award)) == 3
     nocol = tmp_path / "nocol.csv"
     nocol.write_text("Adresse\nx@example.test\n")
     result = runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(nocol)])
@@ -108,7 +116,7 @@ def test_csv_award_reads_french_excel_files(runner, app, tmp_path):
     french.write_bytes(("Courriel;Nom;Preuve;Commentaire\r\n"
                         "zoe@example.test;\"Lefèvre, Zoé\";https://e.example/z;Très bien\r\n"
                         ).encode("cp1252"))
-    awarded = _json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(french),
+    awarded = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--csv", str(french),
                                         "--json"]))
     assert [a["recipient"] for a in awarded] == ["zoe@example.test"]
     with app.app_context():
@@ -127,7 +135,7 @@ def test_csv_award_reads_french_excel_files(runner, app, tmp_path):
 
 def test_expiry_and_revocation_state(runner, app):
     badge = _badge(runner, _issuer(runner)["id"], "--expires-after", "30")
-    award = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+    award = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
                                       "e@example.test", "--json"]))
     assert award["expires"] is not None
     with app.app_context():
@@ -135,7 +143,7 @@ def test_expiry_and_revocation_state(runner, app):
         assert row.assertion["expires"] and row.credential["validUntil"]
     result = runner.invoke(args=["revoke", award["id"], "--reason", "  "])
     assert result.exit_code != 0 and "reason" in result.output.lower()
-    _json(runner.invoke(args=["revoke", award["id"], "--reason", "Erreur", "--json"]))
+    cli_json(runner.invoke(args=["revoke", award["id"], "--reason", "Erreur", "--json"]))
     again = runner.invoke(args=["revoke", award["id"], "--reason", "Encore"])
     assert again.exit_code != 0 and "already revoked" in again.output
     missing = runner.invoke(args=["revoke", "nope", "--reason", "x"])
@@ -144,16 +152,16 @@ def test_expiry_and_revocation_state(runner, app):
 
 def test_key_rotation_keeps_old_credentials_verifiable(runner, app, tool):
     badge = _badge(runner, _issuer(runner)["id"])
-    old = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+    old = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
                                     "old@example.test", "--json"]))
-    _json(runner.invoke(args=["keys", "rotate", "--json"]))
-    new = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+    cli_json(runner.invoke(args=["keys", "rotate", "--json"]))
+    new = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
                                     "new@example.test", "--json"]))
     with app.app_context():
         loader = issuing.context_loader()
 
         def resolve(vm_id):
-            did_doc = requests.get(issuing.local_url_for_did(vm_id)).json()
+            did_doc = requests.get(urls.local_url_for_did(vm_id)).json()
             for vm in did_doc["verificationMethod"]:
                 if vm["id"] == vm_id:
                     from lti_badges.openbadges import keys as okeys

@@ -12,46 +12,43 @@ import json
 import pytest
 import requests
 
-from lti_badges import issuing
+from lti_badges import urls
 from lti_badges.extensions import db
 from lti_badges.models import Award
 from lti_badges.openbadges import baking
+from tests.support.cli import cli_json
 from tests.unit.openbadges.conftest import NodeVerifier, validate_schema
 from tests.verifiers.ob2_validator import validate_ob2_many
 
 LEARNERS = ["ana@example.test", "ben@example.test", "chloe@example.test", "dev@example.test"]
 
 
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
 
 @pytest.fixture
 def issued(app, tool, runner):
-    hosted = _json(runner.invoke(args=[
+    hosted = cli_json(runner.invoke(args=[
         "issuers", "add", "--name", "Cégep Exemple", "--url", "https://cegep.example",
         "--email", "badges@cegep.example", "--json"]))
-    signed = _json(runner.invoke(args=[
+    signed = cli_json(runner.invoke(args=[
         "issuers", "add", "--name", "Signed U", "--url", "https://signed.example",
         "--email", "badges@signed.example", "--signed", "--json"]))
     out = {"hosted_issuer": hosted, "signed_issuer": signed, "awards": {}}
     for key, issuer in (("hosted", hosted), ("signed", signed)):
-        badge = _json(runner.invoke(args=[
+        badge = cli_json(runner.invoke(args=[
             "badges", "add", "--issuer", issuer["id"], "--name", "Chimie — sécurité",
             "--description", "Réussir le module de sécurité au laboratoire.",
             "--criteria-text", "Obtenir au moins 80 % au quiz de sécurité.",
             "--tag", "chimie", "--expires-after", "365", "--json"]))
         out[key + "_badge"] = badge
         for email in LEARNERS:
-            award = _json(runner.invoke(args=[
+            award = cli_json(runner.invoke(args=[
                 "award", "--badge", badge["id"], "--email", email, "--name", "Learner",
                 "--evidence", "https://lms.example/mod/quiz/view.php?id=7", "--json"]))
             out["awards"][(key, email)] = award
     for kind in ("hosted", "signed"):
         for email in LEARNERS[2:]:  # two revoked: the validator misreads one-entry lists
             award_id = out["awards"][(kind, email)]["id"]
-            assert _json(runner.invoke(args=["revoke", award_id, "--reason", "Plagiat",
+            assert cli_json(runner.invoke(args=["revoke", award_id, "--reason", "Plagiat",
                                              "--json"]))["status"] == "revoked"
     return out
 
@@ -138,7 +135,7 @@ def _published(url_of_credential, app):
     cred = requests.get(url_of_credential).json()
     did = cred["issuer"]["id"]
     with app.app_context():
-        did_doc = requests.get(issuing.local_url_for_did(did)).json()
+        did_doc = requests.get(urls.local_url_for_did(did)).json()
     status_url = cred["credentialStatus"]["statusListCredential"]
     status = requests.get(status_url).json()
     return cred, {did: did_doc, status_url: status}

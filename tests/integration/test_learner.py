@@ -29,13 +29,10 @@ from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Course
 from lti_badges.openbadges.baking import unbake_ob2
 from tests.integration.conftest import course_id_of, launch_token, register, settle, with_credential
+from tests.support.cli import cli_json
 
 NBSP = "\u00a0"
 
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -55,7 +52,7 @@ def world(app, tool, peer, runner):
     peer.launch(peer.new_browser(), "tom", "c1")  # the course exists in the tool from now on
     with app.app_context():
         cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep Exemple", "--url",
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Cégep Exemple", "--url",
                                        "https://cegep.example", "--email", "b@cegep.example",
                                        "--json"]))
 
@@ -67,7 +64,7 @@ def world(app, tool, peer, runner):
             args += ["--rule", json.dumps(rule)]
         for key, value in extra.items():
             args += [f"--{key.replace('_', '-')}", str(value)]
-        return _json(runner.invoke(args=args))
+        return cli_json(runner.invoke(args=args))
 
     # The rule names the line item by its AGS id (a URL): the page shows its label instead.
     quiz_rule = {"grade": {"item": quiz["id"], "min_percent": 80}}
@@ -290,7 +287,7 @@ def test_revoked_and_expired_awards(app, tool, runner, world):
     s = _launch(world)
     settle(app)
     pid = _earn(app, world)
-    _json(runner.invoke(args=["revoke", pid, "--reason", "Plagiat constaté", "--json"]))
+    cli_json(runner.invoke(args=["revoke", pid, "--reason", "Plagiat constaté", "--json"]))
     html = _page(tool, s)
     card = _section(html, f"award-{pid}")
     assert "Revoked" in card and "Plagiat constaté" in card

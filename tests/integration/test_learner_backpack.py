@@ -14,7 +14,6 @@ from lti_badges.extensions import db
 from lti_badges.models import BackpackPush
 from tests.backpack_server import BackpackServer
 from tests.integration.conftest import csrf_of, launch_token, with_credential
-from tests.integration.test_sync import course  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -26,7 +25,7 @@ def backpack():
         yield server
 
 
-def test_connect_and_push_from_the_learner_page(app, tool, course, backpack):  # noqa: F811
+def test_connect_and_push_from_the_learner_page(app, tool, course, backpack):
     with app.app_context():
         assert awarding.sync_course(course["id"]).awarded
     peer = course["peer"]
@@ -67,7 +66,7 @@ def test_connect_and_push_from_the_learner_page(app, tool, course, backpack):  #
     assert "In your backpack" in page.text
 
 
-def test_backpack_routes_refuse_strangers_and_bad_input(app, tool, course, backpack):  # noqa: F811
+def test_backpack_routes_refuse_strangers_and_bad_input(app, tool, course, backpack):
     with app.app_context():
         awarding.sync_course(course["id"])
     peer = course["peer"]

@@ -12,11 +12,11 @@ import datetime as dt
 import jwt.api_jwt
 import pytest
 
+from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.lti.launch import STATE_COOKIE_PREFIX, LaunchError, validate_launch
 from lti_badges.lti.roles import ADMIN, DESIGN, LEARN
 from lti_badges.models import Deployment, LoginState, Platform
-from lti_badges.models._time import utcnow
 from lti_badges.sessions import open_session
 from tests.support.moodle import CLIENT_ID, ISSUER, ReplayServer, launch_fixture, recorded
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from lti_badges.clock import utcnow
 from lti_badges.connectors import decrypt_token
 from lti_badges.extensions import db
 from lti_badges.models import MoodleConnector, MoodlePairingCode
-from lti_badges.models._time import utcnow
 from tests.support.bridge import moodle_course
 from tests.support.moodle import recorded
 from tests.unit.sources.replay import BAD_TOKEN, WS_TOKEN, MoodleWsReplay
@@ -174,9 +174,9 @@ def test_the_admin_console_shows_a_pairing_url_and_the_mode(app, tool, registere
 
     import requests
 
-    from tests.integration.test_admin import Console, _launch
+    from tests.integration.conftest import Console, launch_as
 
-    _, token = _launch(registered.peer, "admin")
+    _, token = launch_as(registered.peer, "admin")
     console = Console(tool, token)
     page = console.get("/admin/connector")
     assert 'id="connector-pair"' in page.text and "Pair with the Moodle plugin" in page.text

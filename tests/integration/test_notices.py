@@ -161,7 +161,7 @@ def test_a_body_that_is_not_a_notice_is_400(client, course, body):
 def test_spent_ids_are_purged_after_expiry(app, client, peer, course):
     from datetime import timedelta
 
-    from lti_badges.models._time import utcnow
+    from lti_badges.clock import utcnow
 
     assert post(client, sign_notice(peer, notice_claims(peer.issuer))).status_code == 202
     with app.app_context():

@@ -7,7 +7,6 @@ share is never guessed between; a link once made stays when the e-mail changes."
 
 from __future__ import annotations
 
-import json
 import re
 from html import unescape
 
@@ -19,11 +18,7 @@ from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Course, Person
 from tests.integration.conftest import StaffLaunch as Staff
 from tests.integration.conftest import course_id_of, launch_token, register, settle, with_credential
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import cli_json
 
 
 @pytest.fixture
@@ -40,10 +35,10 @@ def world(app, tool, peer, runner):
     quiz = peer.add_line_item("c1", "Quiz 1", 10)
     peer.set_result(quiz["id"], "ana", 5, 10)
     teacher = Staff(tool, peer.launch(peer.new_browser(), "t1", "c1"))
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
                                        "https://cegep.example", "--email", "b@cegep.example",
                                        "--json"]))
-    badge = _json(runner.invoke(args=[
+    badge = cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", issuer["id"], "--name", "Quiz 1 ≥ 80 %",
         "--description", "d", "--criteria-text", "Obtenir 80 % au quiz 1.",
         "--course", str(teacher.cid),
@@ -66,7 +61,7 @@ def _join_and_pass(world, sub="elo"):
 
 
 def _sync(world):
-    return _json(world["runner"].invoke(args=["sync", str(world["cid"]), "--json"]))
+    return cli_json(world["runner"].invoke(args=["sync", str(world["cid"]), "--json"]))
 
 
 def _learner_page(world, sub="elo"):
@@ -142,7 +137,7 @@ def test_csv_import_before_enrolment_then_sync_is_one_award(world):
 
 def test_cli_award_before_the_first_launch_is_hers_at_launch_and_sync_adds_none(world):
     app, runner = world["app"], world["runner"]
-    _json(runner.invoke(args=["award", "--badge", world["badge"], "--email",
+    cli_json(runner.invoke(args=["award", "--badge", world["badge"], "--email",
                               "Eloise.Belanger@example.TEST", "--evidence",
                               "https://lab.example/cli", "--json"]))
     _join_and_pass(world)
@@ -176,7 +171,7 @@ def test_two_members_sharing_an_email_are_not_guessed_between(world):
 
 def test_an_email_award_made_before_two_members_share_it_stays_unlinked(world):
     app, peer = world["app"], world["peer"]
-    _json(world["runner"].invoke(args=["award", "--badge", world["badge"], "--email",
+    cli_json(world["runner"].invoke(args=["award", "--badge", world["badge"], "--email",
                                        "family@example.test", "--json"]))
     for sub in ("twin1", "twin2"):
         peer.enroll("c1", sub, roles=["Learner"])
@@ -186,7 +181,7 @@ def test_an_email_award_made_before_two_members_share_it_stays_unlinked(world):
 
 def test_a_link_once_made_stays_when_the_email_changes(world):
     app, peer = world["app"], world["peer"]
-    _json(world["runner"].invoke(args=["award", "--badge", world["badge"], "--email",
+    cli_json(world["runner"].invoke(args=["award", "--badge", world["badge"], "--email",
                                        "eloise.belanger@example.test", "--json"]))
     _join_and_pass(world)
     _sync(world)

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from lti_badges import create_app
+from lti_badges.clock import utcnow
 from lti_badges.config import DEFAULTS
 from lti_badges.extensions import db
 from lti_badges.models import LoginState, Platform
-from lti_badges.models._time import utcnow
 from tests.conftest import _base_config
 from tests.support.redis_server import RedisServer
 

@@ -17,6 +17,7 @@ from lti_badges.extensions import db
 from lti_badges.models import Award, FactSeen, SyncRun
 from tests.integration.conftest import StaffLaunch as Staff
 from tests.integration.conftest import register
+from tests.support.cli import cli_json
 
 LEARNERS = [  # (sub, NRPS fields), in the order a French reader expects them
     ("u2", {"given_name": "Anne", "family_name": "Bélanger"}),
@@ -30,10 +31,6 @@ LEARNERS = [  # (sub, NRPS fields), in the order a French reader expects them
 NAMES = ["Anne Bélanger", "Marc Boucher", "Éloïse", "emma", "Inès Émond", "Paul Ethier",
          "Luc Fortin"]
 
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -49,7 +46,7 @@ def world(app, tool, peer, runner):
         peer.enroll("c1", sub, roles=["Learner"])
     quiz = peer.add_line_item("c1", "Quiz 1", 10)
     teacher = Staff(tool, peer.launch(peer.new_browser(), "t1", "c1"))
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
                                        "https://cegep.example", "--email", "b@cegep.example",
                                        "--json"]))
     return {"peer": peer, "quiz": quiz, "teacher": teacher, "cid": teacher.cid, "app": app,
@@ -57,7 +54,7 @@ def world(app, tool, peer, runner):
 
 
 def _badge(world, rule):
-    return _json(world["runner"].invoke(args=[
+    return cli_json(world["runner"].invoke(args=[
         "badges", "add", "--issuer", world["issuer"], "--name", "Quiz 1", "--description", "d",
         "--criteria-text", "c", "--course", str(world["cid"]), "--rule", json.dumps(rule),
         "--json"]))["id"]
@@ -120,7 +117,7 @@ def test_an_undated_ags_grade_inside_the_window_counts_from_when_the_tool_first_
     assert "first seen by the tool on" in marc["explanation"]
     assert "outside" not in marc["explanation"]
 
-    result = _json(world["runner"].invoke(args=["sync", str(world["cid"]), "--json"]))
+    result = cli_json(world["runner"].invoke(args=["sync", str(world["cid"]), "--json"]))
     assert [a["recipient"] for a in result["awarded"]] == ["u1@example.test"]
     with app.app_context():
         award = db.session.scalar(db.select(Award))

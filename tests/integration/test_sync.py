@@ -8,50 +8,14 @@ import json
 import threading
 import time
 
-import pytest
-
 from lti_badges import awarding
 from lti_badges.extensions import db
 from lti_badges.models import Award, Course, SyncRun
-from tests.integration.conftest import register
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-@pytest.fixture
-def course(app, tool, peer, runner):
-    register(app, tool, peer)
-    peer.add_course("c1", title="Chimie", label="CHM")
-    for uid, name in (("l1", "Ana"), ("l2", "Ben"), ("l3", "Chloé"), ("gone", "Gus"),
-                      ("t1", "Teo")):
-        peer.add_user(uid, name=name, email=f"{uid}@example.test")
-    for uid in ("l1", "l2", "l3"):
-        peer.enroll("c1", uid, roles=["Learner"])
-    peer.enroll("c1", "gone", roles=["Learner"], status="Inactive")
-    peer.enroll("c1", "t1", roles=["Instructor"])
-    quiz = peer.add_line_item("c1", "Quiz 1", 10)
-    peer.set_result(quiz["id"], "l1", 9, 10)
-    peer.set_result(quiz["id"], "l2", 6, 10)
-    peer.set_result(quiz["id"], "gone", 10, 10)
-    peer.set_result(quiz["id"], "t1", 10, 10)
-    assert peer.launch(peer.new_browser(), "t1", "c1").status_code == 200
-    with app.app_context():
-        cid = db.session.scalar(db.select(Course.id).filter_by(context_id="c1"))
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Cégep", "--url",
-                                       "https://cegep.example", "--email", "b@cegep.example",
-                                       "--json"]))
-    badge = _json(runner.invoke(args=[
-        "badges", "add", "--issuer", issuer["id"], "--name", "Quiz 1 ≥ 80 %",
-        "--description", "d", "--criteria-text", "Obtenir 80 % au quiz 1.", "--course", str(cid),
-        "--rule", '{"grade": {"item": "Quiz 1", "min_percent": 80}}', "--json"]))
-    return {"id": cid, "quiz": quiz, "issuer": issuer, "badge": badge, "peer": peer}
+from tests.support.cli import cli_json
 
 
 def _sync(runner, cid):
-    return _json(runner.invoke(args=["sync", str(cid), "--json"]))
+    return cli_json(runner.invoke(args=["sync", str(cid), "--json"]))
 
 
 def test_sync_awards_what_is_earned_with_evidence(app, runner, course):
@@ -87,7 +51,7 @@ def test_new_grades_are_picked_up_and_drops_keep_the_badge(app, runner, course):
 
 def test_revoked_award_is_not_reissued(app, runner, course):
     first = _sync(runner, course["id"])
-    _json(runner.invoke(args=["revoke", first["awarded"][0]["id"], "--reason", "Erreur",
+    cli_json(runner.invoke(args=["revoke", first["awarded"][0]["id"], "--reason", "Erreur",
                               "--json"]))
     course["peer"].set_result(course["quiz"]["id"], "l3", 5, 10)  # change something
     result = _sync(runner, course["id"])
@@ -95,7 +59,7 @@ def test_revoked_award_is_not_reissued(app, runner, course):
 
 
 def test_prerequisite_badges_chain_in_one_run(app, runner, course):
-    second = _json(runner.invoke(args=[
+    second = cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", course["issuer"]["id"], "--name", "Next step",
         "--description", "d", "--criteria-text", "c", "--course", str(course["id"]),
         "--rule", json.dumps({"badge": course["badge"]["id"]}), "--json"]))

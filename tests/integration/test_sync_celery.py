@@ -14,7 +14,6 @@ import pytest
 
 from lti_badges.extensions import db
 from lti_badges.models import Award, SyncRun
-from tests.integration.test_sync import course  # noqa: F401  (fixture)
 from tests.support.redis_server import RedisServer
 
 
@@ -42,7 +41,7 @@ def _worker(app, redis_url: str, log: Path) -> subprocess.Popen:
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def test_eight_simultaneous_syncs_on_celery(app, course, redis_url, tmp_path):  # noqa: F811
+def test_eight_simultaneous_syncs_on_celery(app, course, redis_url, tmp_path):
     course["peer"].set_result(course["quiz"]["id"], "l2", 10, 10)
     course["peer"].set_result(course["quiz"]["id"], "l3", 8, 10)
     workers = [_worker(app, redis_url, tmp_path / f"worker{i}.log") for i in range(2)]

@@ -3,17 +3,11 @@ replaying the answers recorded from a live Moodle 5.0 (../shared/moodle/webservi
 
 from __future__ import annotations
 
-import json
-
 from lti_badges.crypto import fernet
 from lti_badges.extensions import db
 from lti_badges.models import Award, Badge, Course, Deployment, MoodleConnector, Platform
+from tests.support.cli import cli_json
 from tests.unit.sources.replay import WS_TOKEN, MoodleWsReplay
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_badges_follow_moodle_grades_and_course_completion(app, runner):
@@ -36,18 +30,18 @@ def test_badges_follow_moodle_grades_and_course_completion(app, runner):
                 .encrypt(WS_TOKEN.encode()).decode()))
             db.session.commit()
             cid = course.id
-        issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Pilot", "--url",
+        issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Pilot", "--url",
                                            "https://pilot.example", "--email",
                                            "b@pilot.example", "--json"]))
-        essay = _json(runner.invoke(args=[
+        essay = cli_json(runner.invoke(args=[
             "badges", "add", "--issuer", issuer["id"], "--name", "Essay 1 ≥ 80 %",
             "--description", "d", "--criteria-text", "c", "--course", str(cid),
             "--rule", '{"grade": {"item": "moodle:cm:1", "min_percent": 80}}', "--json"]))
-        done = _json(runner.invoke(args=[
+        done = cli_json(runner.invoke(args=[
             "badges", "add", "--issuer", issuer["id"], "--name", "Course completed",
             "--description", "d", "--criteria-text", "c", "--course", f"{1}:2",
             "--rule", '{"course_completed": {}}', "--json"]))
-        result = _json(runner.invoke(args=["sync", str(cid), "--json"]))
+        result = cli_json(runner.invoke(args=["sync", str(cid), "--json"]))
     assert result["errors"] == [] and result["status"] == "done"
     got = sorted((a["badge"], a["recipient"]) for a in result["awarded"])
     assert got == sorted([(essay["id"], "student1@example.invalid"),

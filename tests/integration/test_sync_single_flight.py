@@ -7,18 +7,18 @@ a run is really in the middle of reading while the other requests arrive."""
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from datetime import timedelta
 
 import pytest
 
+from lti_badges.clock import utcnow
 from lti_badges.crypto import fernet
 from lti_badges.extensions import db
 from lti_badges.models import Award, Course, MoodleConnector, SyncRun
-from lti_badges.models._time import utcnow
 from tests.integration.conftest import CREDENTIAL, launch_token, register
+from tests.support.cli import cli_json
 from tests.unit.sources.replay import WS_TOKEN, MoodleWsReplay
 
 
@@ -33,10 +33,6 @@ class GatedMoodle(MoodleWsReplay):
         self.gate.wait(timeout=30)
         return super()._wsgi(environ, start_response)
 
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture
@@ -61,10 +57,10 @@ def moodle_course(app, tool, peer, runner):
                 .encrypt(WS_TOKEN.encode()).decode()))
             db.session.commit()
             cid = db.session.scalar(db.select(Course.id).filter_by(context_id="2"))
-        issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Pilot", "--url",
+        issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Pilot", "--url",
                                            "https://pilot.example", "--email",
                                            "b@pilot.example", "--json"]))
-        _json(runner.invoke(args=[
+        cli_json(runner.invoke(args=[
             "badges", "add", "--issuer", issuer["id"], "--name", "Essay 1 ≥ 80 %",
             "--description", "d", "--criteria-text", "c", "--course", str(cid),
             "--rule", '{"grade": {"item": "moodle:cm:1", "min_percent": 80}}', "--json"]))

@@ -18,32 +18,29 @@ from lti_badges.extensions import db
 from lti_badges.models import Award, Badge
 from lti_badges.net import NetPolicy
 from lti_badges.web.verify import FetchFailed, make_fetcher
+from tests.support.cli import cli_json
 from tests.support.servers import ServerThread, free_port
 
 ANA, BEN, CHLOE, DEV = ("ana@example.test", "ben@example.test", "chloe@example.test",
                         "dev@example.test")
 
 
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
 
 @pytest.fixture
 def issued(app, tool, runner):
-    issuer = _json(runner.invoke(args=[
+    issuer = cli_json(runner.invoke(args=[
         "issuers", "add", "--name", "Cégep Exemple", "--url", "https://cegep.example",
         "--email", "badges@cegep.example", "--json"]))
-    badge = _json(runner.invoke(args=[
+    badge = cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", issuer["id"], "--name", "Chimie — sécurité",
         "--description", "Réussir le module de sécurité au laboratoire.",
         "--criteria-text", "Obtenir au moins 80 % au quiz de sécurité.",
         "--expires-after", "365", "--json"]))
     out = {"issuer": issuer, "badge": badge}
     for key, email in (("valid", ANA), ("revoked", BEN)):
-        out[key] = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email", email,
+        out[key] = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email", email,
                                               "--name", "Learner", "--json"]))
-    _json(runner.invoke(args=["revoke", out["revoked"]["id"], "--reason", "Plagiat", "--json"]))
+    cli_json(runner.invoke(args=["revoke", out["revoked"]["id"], "--reason", "Plagiat", "--json"]))
     with app.app_context():
         row = db.session.scalar(db.select(Badge).filter_by(public_id=badge["id"]))
         old = issuing.award(row, email=CHLOE, name="Old",
@@ -54,13 +51,13 @@ def issued(app, tool, runner):
 
 @pytest.fixture
 def signed_jws(app, runner):
-    issuer = _json(runner.invoke(args=[
+    issuer = cli_json(runner.invoke(args=[
         "issuers", "add", "--name", "Signed U", "--url", "https://signed.example",
         "--email", "badges@signed.example", "--signed", "--json"]))
-    badge = _json(runner.invoke(args=[
+    badge = cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", issuer["id"], "--name", "Signé", "--description", "D",
         "--criteria-text", "C", "--json"]))
-    award = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email", DEV,
+    award = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email", DEV,
                                       "--json"]))
     with app.app_context():
         return db.session.scalar(db.select(Award).filter_by(public_id=award["id"])) \
@@ -300,12 +297,12 @@ def test_remote_documents_go_through_the_guarded_fetcher(app, tool, remote):
 def test_own_documents_come_from_the_database_not_over_http(app, client, runner):
     """No server listens on the app's BASE_URL here: verifying the tool's own badges must not
     make the tool request itself (that deadlocks a one-thread server)."""
-    issuer = _json(runner.invoke(args=["issuers", "add", "--name", "Local", "--url",
+    issuer = cli_json(runner.invoke(args=["issuers", "add", "--name", "Local", "--url",
                                        "https://local.example", "--email", "b@local.example",
                                        "--json"]))
-    badge = _json(runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "B",
+    badge = cli_json(runner.invoke(args=["badges", "add", "--issuer", issuer["id"], "--name", "B",
                                       "--description", "D", "--criteria-text", "C", "--json"]))
-    award = _json(runner.invoke(args=["award", "--badge", badge["id"], "--email", ANA,
+    award = cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email", ANA,
                                       "--json"]))
     for url in (award["assertion_url"], award["credential_url"], award["credential_url"] + ".jwt"):
         resp = client.post("/api/v1/verify", json={"input": url})

@@ -11,29 +11,26 @@ import requests
 
 from lti_badges.extensions import db
 from lti_badges.models import Award
+from tests.support.cli import cli_json
 from tests.verifiers.ob2_validator import validate_ob2_many
 
 PEOPLE = ("ana@example.test", "ben@example.test", "chloe@example.test")
 
 
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
 
 @pytest.fixture
 def signed(app, tool, runner):
-    issuer = _json(runner.invoke(args=[
+    issuer = cli_json(runner.invoke(args=[
         "issuers", "add", "--name", "Université Signée", "--url", "https://signee.example",
         "--email", "badges@signee.example", "--signed", "--json"]))
-    badge = _json(runner.invoke(args=[
+    badge = cli_json(runner.invoke(args=[
         "badges", "add", "--issuer", issuer["id"], "--name", "Laboratoire", "--description",
         "Sécurité au laboratoire.", "--criteria-text", "Réussir le quiz.", "--json"]))
-    awards = {email: _json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
+    awards = {email: cli_json(runner.invoke(args=["award", "--badge", badge["id"], "--email",
                                                email, "--json"])) for email in PEOPLE}
     # Two revoked (the validator misreads a one-entry revocation list; VERIFIERS.md).
     for email in PEOPLE[1:]:
-        _json(runner.invoke(args=["revoke", awards[email]["id"], "--reason", "Plagiat",
+        cli_json(runner.invoke(args=["revoke", awards[email]["id"], "--reason", "Plagiat",
                                   "--json"]))
     with app.app_context():
         jws = {email: db.session.scalar(db.select(Award).filter_by(

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from lti_badges.extensions import db
 from lti_badges.models import Platform, RegistrationInvite
-
-
-def _json(result):
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import cli_json
 
 
 def test_platforms_add_list_disable_approve_remove(app, runner):
@@ -19,18 +13,18 @@ def test_platforms_add_list_disable_approve_remove(app, runner):
            "--token-url", "https://moodle.example.edu/mod/lti/token.php",
            "--jwks-url", "https://moodle.example.edu/mod/lti/certs.php",
            "--deployment", "1", "--deployment", "7", "--json"]
-    platform = _json(runner.invoke(args=add))
+    platform = cli_json(runner.invoke(args=add))
     assert platform["status"] == "active" and platform["deployments"] == ["1", "7"]
     # Adding again adds nothing twice.
-    assert _json(runner.invoke(args=add))["deployments"] == ["1", "7"]
-    listed = _json(runner.invoke(args=["platforms", "list", "--json"]))
+    assert cli_json(runner.invoke(args=add))["deployments"] == ["1", "7"]
+    listed = cli_json(runner.invoke(args=["platforms", "list", "--json"]))
     assert [p["client_id"] for p in listed] == ["abc"]
     pid = str(platform["id"])
-    assert _json(runner.invoke(args=["platforms", "disable", pid, "--json"]))["status"] == "disabled"
-    assert _json(runner.invoke(args=["platforms", "approve", pid, "--json"]))["status"] == "active"
+    assert cli_json(runner.invoke(args=["platforms", "disable", pid, "--json"]))["status"] == "disabled"
+    assert cli_json(runner.invoke(args=["platforms", "approve", pid, "--json"]))["status"] == "active"
     text = runner.invoke(args=["platforms", "list"])
     assert "https://moodle.example.edu" in text.output and "active" in text.output
-    removed = _json(runner.invoke(args=["platforms", "remove", pid, "--yes", "--json"]))
+    removed = cli_json(runner.invoke(args=["platforms", "remove", pid, "--yes", "--json"]))
     assert removed["removed"]["id"] == platform["id"]
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Platform)) == 0
@@ -57,7 +51,7 @@ def test_production_refuses_http_platform_urls(app, runner):
 
 
 def test_invite_prints_a_one_time_registration_url(app, runner):
-    data = _json(runner.invoke(args=["platforms", "invite", "--json"]))
+    data = cli_json(runner.invoke(args=["platforms", "invite", "--json"]))
     assert data["registration_url"].startswith(app.config["BASE_URL"] + "/lti/register?invite=")
     code = data["registration_url"].split("invite=")[1]
     with app.app_context():
@@ -68,7 +62,7 @@ def test_invite_prints_a_one_time_registration_url(app, runner):
 def test_keys_rotate_keeps_the_old_key_published(app, runner, client):
     before = client.get("/lti/jwks").get_json()["keys"]
     assert len(before) == 1
-    data = _json(runner.invoke(args=["keys", "rotate", "--json"]))
+    data = cli_json(runner.invoke(args=["keys", "rotate", "--json"]))
     after = client.get("/lti/jwks").get_json()["keys"]
     assert [k["kid"] for k in after] == data["published_kids"]
     assert data["active_kid"] == after[0]["kid"] and before[0]["kid"] == after[1]["kid"]
@@ -78,6 +72,6 @@ def test_keys_rotate_keeps_the_old_key_published(app, runner, client):
 
 
 def test_init_is_idempotent(runner):
-    first = _json(runner.invoke(args=["init", "--json"]))
-    second = _json(runner.invoke(args=["init", "--json"]))
+    first = cli_json(runner.invoke(args=["init", "--json"]))
+    second = cli_json(runner.invoke(args=["init", "--json"]))
     assert first["registration_url"].endswith("/lti/register") and first == second

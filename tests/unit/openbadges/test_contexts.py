@@ -93,8 +93,14 @@ def test_offline_block_never_fetches(tmp_path: Path):
 def test_fetching_can_be_disabled_and_is_https_only():
     with pytest.raises(ContextError, match="fetching is off"):
         ContextLoader(allow_fetch=False)(contexts.VC_V2, {})
+    # The core does no network: without a fetch function nothing is fetched.
+    with pytest.raises(ContextError, match="fetching is off"):
+        ContextLoader()(contexts.VC_V2, {})
+    # The tool's fetch function (net) is HTTPS only.
+    from lti_badges.net import fetch_context
+
     with pytest.raises(ContextError, match="non-HTTPS"):
-        contexts._https_fetch("http://w3id.org/openbadges/v2")
+        fetch_context("http://w3id.org/openbadges/v2")
 
 
 def test_loader_from_config(contexts_dir: Path):
