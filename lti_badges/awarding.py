@@ -234,6 +234,22 @@ def _with_tool_facts(base: Facts, launches: list, held: list) -> Facts:
                    sources_read=frozenset(base.sources_read) | {"launches", "badges", "manual"})
 
 
+def learner_facts(course: Course, subs: list[str], people: dict[str, Person],
+                  course_facts: CourseFacts | None) -> dict[str, Facts]:
+    """What the rules see of each learner (by LTI ``sub``): the facts the sources read
+    (``course_facts``; none when None) and what the tool knows itself (launches in this
+    course, badges held on the platform). ``people``: the known ones, by ``sub``."""
+    known = {sub: people[sub] for sub in subs if sub in people}
+    extra = _tool_facts(course, known) if known else {}
+    out: dict[str, Facts] = {}
+    for sub in subs:
+        base = course_facts.facts_for(sub) if course_facts is not None else Facts()
+        person = known.get(sub)
+        launches, held = extra.get(person.id, ([], [])) if person is not None else ([], [])
+        out[sub] = _with_tool_facts(base, launches, held)
+    return out
+
+
 def _facts_digest(facts: CourseFacts) -> str:
     """A digest of the course's facts, fed piece by piece (a large course's facts would
     otherwise be one huge string in memory). Computed once per sync."""

@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from lti_badges import urls
 from lti_badges.extensions import db
+from lti_badges.services import catalogue
 
 if TYPE_CHECKING:
     from lti_badges.services.award_csv import AwardRow
@@ -83,7 +84,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Run the tool (SQLite under instance/ unless DATABASE_URL is set; jobs in-process)."""
     from waitress import serve
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001
     if not app.config.get("BASE_URL_EXPLICIT"):
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         app.config["BASE_URL"] = f"http://{shown}:{port}"
@@ -321,8 +322,8 @@ def issuers_add(name: str, url: str, email: str, platform_id: int | None,
     if image:
         with open(image, "rb") as fh:
             asset = issuing.store_image(fh.read(), filename=image)
-    issuer = issuing.create_issuer(name, url, email, platform=platform, description=description,
-                                   image=asset, ob2_verification="signed" if signed else "hosted")
+    issuer = catalogue.create_issuer(name, url, email, platform=platform, description=description,
+                                     image=asset, ob2_verification="signed" if signed else "hosted")
     db.session.commit()
     data = {**issuer.to_dict(), "profile_url": urls.issuer_url(issuer),
             "did": urls.issuer_did(issuer)}
@@ -406,7 +407,7 @@ def badges_add(issuer_id: str, name: str, description: str, criteria_text: str,
     if image:
         with open(image, "rb") as fh:
             asset = issuing.store_image(fh.read(), filename=image)
-    badge = issuing.create_badge(
+    badge = catalogue.create_badge(
         issuer, name, description, criteria_text, image=asset,
         course=_course_ref(course) if course else None, rule=rule_json,
         expires_after_days=expires_after, tags=list(tags), language=language,
@@ -583,7 +584,7 @@ def worker_command(concurrency: int, beat: bool) -> None:
     if not broker:
         raise click.ClickException("Set LTI_BADGES_BROKER_URL (e.g. redis://127.0.0.1:6379/0) "
                                    "to run workers; without it jobs run inside `serve`.")
-    celery = make_celery(current_app._get_current_object(), broker)  # type: ignore[attr-defined]
+    celery = make_celery(current_app._get_current_object(), broker)  # type: ignore[attr-defined]  # noqa: SLF001
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=threads"]
     if beat:
         argv.append("--beat")

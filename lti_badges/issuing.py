@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from lti_badges import clock, criteria, net, urls
+from lti_badges import clock, net, urls
 from lti_badges.clock import utcnow
 from lti_badges.crypto import passphrase
 from lti_badges.errors import UserError
@@ -35,19 +33,18 @@ from lti_badges.extensions import db
 from lti_badges.models import (
     Award,
     Badge,
-    Course,
     ImageAsset,
     Issuer,
     IssuerKey,
     Membership,
     Person,
-    Platform,
     StatusList,
 )
 from lti_badges.models.issuing import public_id
 from lti_badges.openbadges import baking, images, ob2, ob3, proofs, status_list
 from lti_badges.openbadges import keys as okeys
 from lti_badges.openbadges.contexts import ContextLoader, loader_from_config
+from lti_badges.services import catalogue
 from lti_badges.urls import (
     assertion_url,
     badge_url,
@@ -192,123 +189,13 @@ def generated_image(text: str, colour: str = "blue", template: str = "circle") -
     return _image_row(data, "image/png", 512, 512)
 
 
-# -- issuers and badges ----------------------------------------------------------------
+# -- issuers and badges: services/catalogue.py (one set of checks) ----------------------
 
 
-_CONTROL = {c for c in range(32) if c not in (9, 10, 13)} | {127}
-
-
-def _clean_text(value: str, label: str) -> str:
-    """Refuse control characters: they have no place in a badge, and RDFC-1.0 escapes them
-    differently across implementations (pyld vs jsonld.js), so a signed credential holding
-    one would fail other verifiers."""
-    bad = sorted({f"U+{ord(c):04X}" for c in value if ord(c) in _CONTROL})
-    if bad:
-        raise IssuingError(f"{label} contains control characters ({', '.join(bad)}); remove them.")
-    return value
-
-
-def _require(value: str | None, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise IssuingError(f"{label} is required.")
-    if len(value) > limit:
-        raise IssuingError(f"{label} is longer than {limit} characters.")
-    return _clean_text(value, label)
-
-
-def _check_url(value: str, label: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise IssuingError(f"{label} must be an http(s) URL, not {value!r}.")
-    return value
-
-
-def _check_email(value: str, label: str = "The email address") -> str:
-    value = value.strip()
-    local, _, domain = value.rpartition("@")
-    if not local or "." not in domain or " " in value or len(value) > 320:
-        raise IssuingError(f"{label} {value!r} is not a valid email address.")
-    return value
-
-
-def create_issuer(name: str, url: str, email: str, *, platform: Platform | None = None,
-                  description: str | None = None, image: ImageAsset | None = None,
-                  ob2_verification: str = "hosted") -> Issuer:
-    if ob2_verification not in ("hosted", "signed"):
-        raise IssuingError("OB 2.0 verification is 'hosted' or 'signed'.")
-    issuer = Issuer(name=_require(name, "The issuer name", 255),
-                    url=_check_url(_require(url, "The issuer URL", 1000), "The issuer URL"),
-                    email=_check_email(_require(email, "The issuer email", 320)),
-                    platform=platform, description=(description or "").strip() or None,
-                    image=image, ob2_verification=ob2_verification)
-    db.session.add(issuer)
-    db.session.flush()
+def ensure_issuer_keys(issuer: Issuer) -> None:
+    """An active signing key of each kind the documents need (Ed25519, RSA)."""
     _active_key(issuer, "ed25519")
     _active_key(issuer, "rsa")
-    return issuer
-
-
-@dataclass(frozen=True)
-class AlignmentInput:
-    target_name: str
-    target_url: str
-    target_code: str | None = None
-    target_framework: str | None = None
-    target_description: str | None = None
-
-
-def _alignments(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    out = []
-    for i, item in enumerate(items or []):
-        if not isinstance(item, dict):
-            raise IssuingError(f"Alignment {i + 1} must be an object.")
-        name = _require(item.get("target_name") or item.get("targetName"),
-                        f"Alignment {i + 1}: the target name", 255)
-        url = _check_url(_require(item.get("target_url") or item.get("targetUrl"),
-                                  f"Alignment {i + 1}: the target URL", 1000),
-                         f"Alignment {i + 1}: the target URL")
-        out.append({"target_name": name, "target_url": url,
-                    "target_code": item.get("target_code") or item.get("targetCode"),
-                    "target_framework": item.get("target_framework")
-                    or item.get("targetFramework"),
-                    "target_description": item.get("target_description")
-                    or item.get("targetDescription")})
-    return out
-
-
-def create_badge(issuer: Issuer, name: str, description: str, criteria_text: str, *,
-                 image: ImageAsset | None = None, course: Course | None = None,
-                 rule: Any = None, expires_after_days: int | None = None,
-                 expires_on: datetime | None = None, tags: list[str] | None = None,
-                 alignments: list[dict[str, Any]] | None = None, language: str | None = None,
-                 version: str | None = None, repeatable: bool = False,
-                 criteria_url: str | None = None) -> Badge:
-    name = _require(name, "The badge name", 255)
-    if rule is not None:
-        errors = criteria.validate(rule)
-        if errors:
-            raise IssuingError("The rule is not valid: " + "; ".join(str(e) for e in errors),
-                               400, "invalid_rule")
-        rule = criteria.to_json(criteria.parse(rule))
-    if expires_after_days is not None and not (1 <= expires_after_days <= 36500):
-        raise IssuingError("Expiry must be between 1 and 36500 days.")
-    if expires_after_days and expires_on:
-        raise IssuingError("Give either a number of days or a fixed expiry date, not both.")
-    badge = Badge(
-        issuer=issuer, course=course, name=name,
-        description=_require(description, "The description", 5000),
-        criteria_text=_require(criteria_text, "The criteria", 10000),
-        criteria_url=_check_url(criteria_url, "The criteria URL") if criteria_url else None,
-        image=image or generated_image(name), rule=rule,
-        expires_after_days=expires_after_days, expires_on=expires_on,
-        tags=[_clean_text(t.strip(), "A tag") for t in (tags or []) if t and t.strip()][:30],
-        alignments=_alignments(alignments), language=language, version=version,
-        repeatable=repeatable,
-    )
-    db.session.add(badge)
-    db.session.flush()
-    return badge
 
 
 # -- awards ------------------------------------------------------------------------------
@@ -376,16 +263,17 @@ def award(badge: Badge, *, email: str | None = None, name: str | None = None,
     """
     if badge.archived:
         raise IssuingError("This badge is archived and can no longer be awarded.")
-    email = _check_email(email) if email else (person.email if person else None)
-    name = (name or (person.display_name if person else None) or "").strip()[:255] or None
+    email = catalogue.checked_email(email) if email else (person.email if person else None)
+    name = (name or (person.display_name if person else None) or "").strip()
+    name = name[:catalogue.LIMITS["name"]] or None
     if name:
-        name = "".join(c for c in name if ord(c) not in _CONTROL)  # from the LMS: clean, not refuse
+        name = catalogue.strip_controls(name)  # from the LMS: clean, not refuse
     if narrative:
-        _clean_text(narrative, "The narrative")
+        catalogue.clean_text(narrative, "The narrative")
     if not email and person is None:
         raise IssuingError("An award needs the recipient's email address.")
     if evidence_url:
-        _check_url(evidence_url, "The evidence URL")
+        catalogue.checked_url(evidence_url, "The evidence URL")
     if person is None and badge.course_id is not None:
         # One person, one badge: an email that is a course member's is that member's award.
         person = member_for_email(badge.course_id, email)
@@ -563,7 +451,8 @@ def _evidence(row: Award) -> list[dict[str, Any]]:
 
 
 def revoke(row: Award, reason: str) -> Award:
-    reason = _require(reason, "A reason for the revocation", 1000)
+    reason = catalogue.required(reason, "A reason for the revocation",
+                              catalogue.LIMITS["reason"])
     if row.revoked_at is not None:
         raise IssuingError("This award is already revoked.", 409, "already_revoked")
     row.revoked_at = utcnow()

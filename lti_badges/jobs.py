@@ -118,7 +118,7 @@ def make_celery(app: Flask, broker_url: str) -> Any:
 
 
 def backend() -> InProcessBackend | CeleryBackend:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001
     existing = app.extensions.get("lti_badges.jobs")
     if existing is None:
         broker = app.config.get("BROKER_URL")

@@ -117,7 +117,7 @@ def _read_bounded(resp: requests.Response, max_bytes: int, what: str) -> None:
             resp.close()
             raise FetchError(f"The {what} answered with more than {max_bytes} bytes.")
         chunks.append(chunk)
-    resp._content = b"".join(chunks)
+    resp._content = b"".join(chunks)  # noqa: SLF001  (requests has no public setter; .json()/.text read it)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -44,7 +44,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from pyld import jsonld
 
-from . import fast_canon, multibase
+from . import multibase, rdfc
 from .contexts import context_error_in
 from .ob3 import check_terms_expand, iso_datetime
 
@@ -111,8 +111,8 @@ def _hash_data(unsecured: Any, proof_config: Any, loader: Any) -> bytes:
     return config_hash + doc_hash
 
 
-# -- canonicalizer choice: pyld (the reference) or fast_canon (exact, faster) ----------
-#: ``"fast"``: :mod:`lti_badges.openbadges.fast_canon`, which gives byte-identical
+# -- canonicalizer choice: pyld (the reference) or rdfc (exact, faster) ----------
+#: ``"fast"``: :mod:`lti_badges.openbadges.rdfc`, which gives byte-identical
 #: N-Quads and falls back to pyld for any document outside its subset;
 #: ``"pyld"``: always pyld. Used when ``canonicalizer`` is not given.
 DEFAULT_CANONICALIZER = "fast"
@@ -127,7 +127,7 @@ def _fast_hash_data(
     choice = canonicalizer or DEFAULT_CANONICALIZER
     if choice not in ("fast", "pyld"):
         raise ProofError(f"unknown canonicalizer {choice!r} (fast or pyld)")
-    return fast_canon.hash_data(unsecured, proof_config, loader) if choice == "fast" else None
+    return rdfc.hash_data(unsecured, proof_config, loader) if choice == "fast" else None
 
 
 def _proofs_of(doc: Mapping[str, Any]) -> list[dict[str, Any]]:

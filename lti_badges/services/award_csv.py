@@ -50,11 +50,12 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+
+from lti_badges.services import catalogue
 
 MAX_ROWS = 5000
-MAX_NAME = 255
-MAX_NARRATIVE = 10_000
+MAX_NAME = catalogue.LIMITS["name"]
+MAX_NARRATIVE = catalogue.LIMITS["criteria"]  # as long as a badge's criteria
 SEPARATORS = (";", ",", "\t")
 
 Translate = Callable[..., str]
@@ -90,12 +91,6 @@ COLUMNS: dict[str, str] = {
                     "narrative"),
 }
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def valid_email(value: str) -> bool:
-    """The same test as issuing's: something@domain.tld, no spaces, at most 320 characters."""
-    local, _, domain = value.rpartition("@")
-    return bool(local) and "." in domain and " " not in value and len(value) <= 320
 
 
 def normalise_header(value: str) -> str:
@@ -248,7 +243,7 @@ def _row(line: int, cells: list[str], fields: list[str | None], first_line: dict
     narrative = values.get("narrative") or None
     if not email:
         return _("line %(line)d: the email is missing.", line=line), None
-    if not valid_email(email):
+    if not catalogue.is_email(email):
         return _("line %(line)d: “%(email)s” is not an email address.", line=line,
                  email=email[:80]), None
     if email.lower() in first_line:
@@ -257,8 +252,7 @@ def _row(line: int, cells: list[str], fields: list[str | None], first_line: dict
     if name and len(name) > MAX_NAME:
         return _("line %(line)d: the name is longer than 255 characters.", line=line), None
     if evidence:
-        parts = urlsplit(evidence)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not catalogue.is_http_url(evidence):
             return _("line %(line)d: the evidence must be an http(s) address.", line=line), None
     if narrative and len(narrative) > MAX_NARRATIVE:
         return _("line %(line)d: the narrative is longer than %(max)d characters.", line=line,

@@ -138,5 +138,5 @@ def facts_cache() -> FactsCache:
     cache = ext.get("lti_badges.learner_facts")
     if cache is None:
         cache = ext.setdefault("lti_badges.learner_facts",
-                               FactsCache(current_app._get_current_object()))  # type: ignore[attr-defined]
+                               FactsCache(current_app._get_current_object()))  # type: ignore[attr-defined]  # noqa: SLF001
     return cache

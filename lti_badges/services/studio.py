@@ -159,13 +159,9 @@ def learners(course: Course, facts: CourseFacts) -> list[Learner]:
         for person in db.session.scalars(db.select(Person).where(
                 Person.platform_id == course.platform_id, Person.sub.in_(subs[start:start + 500]))):
             people[person.sub] = person
-    extra = awarding._tool_facts(course, people) if people else {}
-    out = []
-    for member in members:
-        person = people.get(member.user_id)
-        launches, held = extra.get(person.id, ([], [])) if person else ([], [])
-        out.append(Learner(member, person, awarding._with_tool_facts(
-            facts.facts_for(member.user_id), launches, held)))
+    seen = awarding.learner_facts(course, subs, people, facts)
+    out = [Learner(member, people.get(member.user_id), seen[member.user_id])
+           for member in members]
     return sorted(out, key=lambda x: x.order)
 
 
@@ -557,7 +553,6 @@ def pathway(badges: list[Badge]) -> list[list[Step]]:
 AwardRow = award_csv.AwardRow
 parse_award_csv = award_csv.parse_award_csv
 award_rows = award_csv.award_rows
-valid_email = award_csv.valid_email
 
 
 def _cell(value: Any) -> str:
@@ -643,44 +638,3 @@ def earned_counts(course_id: int) -> dict[int, int]:
         holders.setdefault(badge_id, set()).add(
             f"person:{person_id}" if person_id is not None else identity)
     return {badge_id: len(who) for badge_id, who in holders.items()}
-
-
-# -- editing a badge ------------------------------------------------------------------------
-
-
-def update_badge(badge: Badge, *, name: str, description: str, criteria_text: str,
-                 image: Any = None, rule: Any = None, expires_after_days: int | None = None,
-                 expires_on: datetime | None = None, tags: list[str] | None = None,
-                 alignments: list[dict[str, Any]] | None = None,
-                 language: str | None = None, criteria_url: str | None = None) -> Badge:
-    """Change a badge with the checks of ``issuing.create_badge``.
-
-    Awards already issued keep their signed OB 3.0 copy of the achievement; the hosted
-    OB 2.0 BadgeClass shows the new text."""
-    if rule is not None:
-        problems = criteria.validate(rule)
-        if problems:
-            raise issuing.IssuingError("The rule is not valid: " + "; ".join(
-                str(e) for e in problems), 400, "invalid_rule")
-        rule = criteria.to_json(criteria.parse(rule))
-    if expires_after_days is not None and not (1 <= expires_after_days <= 36500):
-        raise issuing.IssuingError("Expiry must be between 1 and 36500 days.")
-    if expires_after_days and expires_on:
-        raise issuing.IssuingError("Give either a number of days or a fixed expiry date, "
-                                   "not both.")
-    badge.name = issuing._require(name, "The badge name", 255)
-    badge.description = issuing._require(description, "The description", 5000)
-    badge.criteria_text = issuing._require(criteria_text, "The criteria", 10000)
-    badge.criteria_url = (issuing._check_url(criteria_url, "The criteria URL")
-                          if criteria_url else None)
-    badge.alignments = issuing._alignments(alignments)
-    badge.tags = [issuing._clean_text(t.strip(), "A tag")
-                  for t in (tags or []) if t and t.strip()][:30]
-    badge.rule = rule
-    badge.expires_after_days = expires_after_days
-    badge.expires_on = expires_on
-    badge.language = language
-    if image is not None:
-        badge.image = image
-    db.session.flush()
-    return badge

@@ -46,6 +46,7 @@ from lti_badges.models import (
     PlatformStatus,
     SyncRun,
 )
+from lti_badges.services import catalogue
 from lti_badges.web.auth import SAFE_METHODS, check_csrf, require_launch
 from lti_badges.web.errors import ApiError, wants_json
 
@@ -253,8 +254,8 @@ def issuer_new() -> Response:
     form = _issuer_form()
     if request.method == "POST":
         try:
-            row = issuing.create_issuer(form["name"], form["url"], form["email"],
-                                        platform=_platform(), description=form["description"])
+            row = catalogue.create_issuer(form["name"], form["url"], form["email"],
+                                          platform=_platform(), description=form["description"])
         except issuing.IssuingError as exc:
             db.session.rollback()
             return _render("admin/issuer_form.html", 400, issuer=None, form=form,
@@ -271,17 +272,12 @@ def issuer_edit(public_id: str) -> Response:
     if request.method == "POST":
         form = _issuer_form()
         try:
-            # The same rules as create_issuer (lti_badges.issuing), so both paths agree.
-            name = issuing._require(form["name"], "The issuer name", 255)
-            url = issuing._check_url(issuing._require(form["url"], "The issuer URL", 1000),
-                                     "The issuer URL")
-            email = issuing._check_email(issuing._require(form["email"], "The issuer email",
-                                                          320))
+            catalogue.update_issuer(row, name=form["name"], url=form["url"],
+                                    email=form["email"], description=form["description"])
         except issuing.IssuingError as exc:
+            db.session.rollback()
             return _render("admin/issuer_form.html", 400, issuer=row, form=form,
                            error=exc.message)
-        row.name, row.url, row.email = name, url, email
-        row.description = form["description"].strip() or None
         db.session.commit()
         return redirect(url_for("admin.issuers", saved=row.public_id), code=303)
     form = {"name": row.name, "url": row.url, "email": row.email,

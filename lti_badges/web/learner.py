@@ -145,9 +145,8 @@ def _names(facts: CourseFacts | None, badges: list[Badge]) -> dict[str, str]:
 def _progress(course: Course, badges: list[Badge], facts: CourseFacts | None,
               lang: str) -> list[Progress]:
     person = g.launch.person
-    launches, held = awarding._tool_facts(course, {person.sub: person})[person.id]
-    base = facts.facts_for(person.sub) if facts is not None else criteria.Facts()
-    learner_facts = awarding._with_tool_facts(base, launches, held)
+    learner_facts = awarding.learner_facts(course, [person.sub], {person.sub: person},
+                                           facts)[person.sub]
     unreadable = facts is None or _failed(facts)
     names = _names(facts, badges)
     now = datetime.now(UTC)

@@ -23,8 +23,8 @@ from lti_badges.extensions import db
 from lti_badges.lti.roles import AWARD, DESIGN, VIEW_COURSE
 from lti_badges.models import Award, Badge, Course, ImageAsset, Issuer, Membership, Person, SyncRun
 from lti_badges.openbadges import images
+from lti_badges.services import catalogue, sync_runs
 from lti_badges.services import studio as svc
-from lti_badges.services import sync_runs
 from lti_badges.web.auth import course_access
 from lti_badges.web.errors import ApiError, wants_json
 
@@ -328,9 +328,11 @@ class _Draft:
         return None, None
 
     def read_text(self) -> None:
-        for key, label, limit in (("name", _("Name"), 255),
-                                  ("description", _("Description"), 5000),
-                                  ("criteria_text", _("What learners must do"), 10000)):
+        limits = catalogue.LIMITS
+        for key, label, limit in (("name", _("Name"), limits["name"]),
+                                  ("description", _("Description"), limits["description"]),
+                                  ("criteria_text", _("What learners must do"),
+                                   limits["criteria"])):
             value = self.values[key].strip()
             if not value:
                 self.error(key, _("%(field)s is required.", field=label))
@@ -340,7 +342,7 @@ class _Draft:
         if self.values["language"] not in ("", *BADGE_LANGUAGES):
             self.error("language", _("Choose a language among those offered."))
         url = self.values["criteria_url"].strip()
-        if url and not _is_http(url):
+        if url and not catalogue.is_http_url(url):
             self.error("criteria_url", _("The criteria page must be an http(s) address."))
         for i, row in enumerate(self.values["alignments"]):
             if not any(row.values()):
@@ -348,7 +350,7 @@ class _Draft:
             if not row.get("name"):
                 self.error(f"a{i}-name", _("Alignment %(n)d: give the name of what the badge "
                                            "aligns to.", n=i + 1))
-            if not _is_http(row.get("url", "")):
+            if not catalogue.is_http_url(row.get("url", "")):
                 self.error(f"a{i}-url", _("Alignment %(n)d: give its http(s) address.", n=i + 1))
 
     def alignments(self) -> list[dict[str, Any]]:
@@ -380,20 +382,13 @@ class _Draft:
         if missing:
             return None
         try:
-            return issuing.create_issuer(self.values["issuer_name"], self.values["issuer_url"],
-                                         self.values["issuer_email"],
-                                         platform=g.launch.platform)
+            return catalogue.create_issuer(self.values["issuer_name"], self.values["issuer_url"],
+                                           self.values["issuer_email"],
+                                           platform=g.launch.platform)
         except issuing.IssuingError as exc:
             db.session.rollback()
             self.error("issuer_name", exc.message)
             return None
-
-
-def _is_http(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _form_context(course: Course, badge: Badge | None, values: dict[str, Any],
@@ -478,14 +473,14 @@ def _badge_form(course_id: int, badge: Badge | None) -> Response:
     v = draft.values
     try:
         if badge is None:
-            badge = issuing.create_badge(
+            badge = catalogue.create_badge(
                 issuer, v["name"], v["description"], v["criteria_text"], image=draft.image,
                 course=course, rule=draft.rule, expires_after_days=days, expires_on=on,
                 tags=draft.tags(), alignments=draft.alignments(),
                 language=v["language"] or None, criteria_url=v["criteria_url"].strip() or None)
         else:
             badge.issuer = issuer
-            svc.update_badge(
+            catalogue.update_badge(
                 badge, name=v["name"], description=v["description"],
                 criteria_text=v["criteria_text"], image=draft.image, rule=draft.rule,
                 expires_after_days=days, expires_on=on, tags=draft.tags(),
@@ -620,10 +615,10 @@ def award(course_id: int, public_id: str) -> Response:
     elif not values["email"]:
         return _badge_page(course_id, row, status=400, values=values,
                            errors=[_("Choose a course member or give an email address.")])
-    elif not svc.valid_email(values["email"]):
+    elif not catalogue.is_email(values["email"]):
         return _badge_page(course_id, row, status=400, values=values, errors=[
             _("“%(email)s” is not an email address.", email=values["email"])])
-    if values["evidence_url"] and not _is_http(values["evidence_url"]):
+    if values["evidence_url"] and not catalogue.is_http_url(values["evidence_url"]):
         return _badge_page(course_id, row, status=400, values=values,
                            errors=[_("The evidence must be an http(s) address.")])
     try:

@@ -36,6 +36,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from lti_badges import issuing, net, urls
 from lti_badges.openbadges.verify import Verdict, verify
+from lti_badges.services import catalogue
 from lti_badges.web.errors import ApiError, wants_json
 
 bp = Blueprint("verify", __name__)
@@ -194,7 +195,7 @@ def _email(value: Any) -> str | None:
     value = value.strip()
     if not value:
         return None
-    if len(value) > 320 or "@" not in value:
+    if not catalogue.is_email(value):
         raise ApiError(_("The recipient email address %(email)s is not valid.",
                          email=value[:80]), 400, "invalid_email")
     return value

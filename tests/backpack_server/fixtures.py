@@ -17,6 +17,7 @@ from lti_badges import issuing
 from lti_badges.clock import utcnow
 from lti_badges.extensions import db
 from lti_badges.models import Award, BackpackConnection, BackpackPush, Person, Platform
+from lti_badges.services import catalogue
 from tests.backpack_server import BackpackServer
 
 
@@ -54,13 +55,13 @@ class Awards:
 def awards(app, learner) -> Awards:
     with app.app_context():
         person = db.session.get(Person, learner)
-        hosted = issuing.create_issuer("Cégep Exemple", "https://cegep.example",
-                                       "badges@cegep.example")
+        hosted = catalogue.create_issuer("Cégep Exemple", "https://cegep.example",
+                                         "badges@cegep.example")
         image = issuing.generated_image("B")  # one image for all: drawing them is slow
-        b1 = issuing.create_badge(hosted, "Chimie — sécurité", "Le module de sécurité.",
-                                  "Au moins 80 % au quiz.", image=image)
-        b3 = issuing.create_badge(hosted, "Biologie", "Cellules.", "Réussir le quiz.",
-                                  image=image)
+        b1 = catalogue.create_badge(hosted, "Chimie — sécurité", "Le module de sécurité.",
+                                    "Au moins 80 % au quiz.", image=image)
+        b3 = catalogue.create_badge(hosted, "Biologie", "Cellules.", "Réussir le quiz.",
+                                    image=image)
         a1 = issuing.award(b1, person=person)
         a3 = issuing.award(b3, email="someone.else@example.test", name="Someone")
         return Awards(a1.id, a3.id)
@@ -71,11 +72,11 @@ def signed_award(app, learner, awards) -> int:
     """An award of an issuer that signs its OB 2.0 assertions (JWS)."""
     with app.app_context():
         person = db.session.get(Person, learner)
-        signed = issuing.create_issuer("Signed U", "https://signed.example",
-                                       "badges@signed.example", ob2_verification="signed")
+        signed = catalogue.create_issuer("Signed U", "https://signed.example",
+                                         "badges@signed.example", ob2_verification="signed")
         image = db.session.get(Award, awards.hosted).badge.image
-        badge = issuing.create_badge(signed, "Physique", "Mécanique.", "Réussir le TP.",
-                                     image=image)
+        badge = catalogue.create_badge(signed, "Physique", "Mécanique.", "Réussir le TP.",
+                                       image=image)
         return issuing.award(badge, person=person).id
 
 

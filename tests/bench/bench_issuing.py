@@ -9,11 +9,11 @@ Measured in one run, in one process (so per core), each for ``--seconds``:
   and the same plus baking the token into a 256x256 PNG;
 * eddsa-rdfc-2022 with pyld: build + ``check_terms_expand`` + two pyld
   URDNA2015 canonicalizations + Ed25519 + bake the signed JSON into the PNG;
-* eddsa-rdfc-2022 with the fast path (``lti_badges.openbadges.fast_canon``):
+* eddsa-rdfc-2022 with the fast path (``lti_badges.openbadges.rdfc``):
   build + sign + bake. The fast path accepts only documents whose every term
   expands, so it stands in for ``check_terms_expand`` (anything else falls
   back to the pyld path above); it gives byte-identical proofs (checked here
-  once, and by tests/unit/openbadges/test_fast_canon.py).
+  once, and by tests/unit/openbadges/test_rdfc.py).
 
 Every credential differs (id, recipient, dates), as in real issuing.
 Targets from the issue: >= 1,000 eddsa-rdfc-2022 and >= 10,000 VC-JWT

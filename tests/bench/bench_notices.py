@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from lti_badges import create_app  # noqa: E402
 from lti_badges.extensions import db  # noqa: E402
+from lti_badges.services import catalogue  # noqa: E402
 from tests.peer.platform import PlatformPeer  # noqa: E402
 from tests.support.bridge import moodle_course, notice_claims, sign_notice  # noqa: E402
 from tests.support.servers import free_port  # noqa: E402
@@ -58,11 +59,10 @@ def _app(tmp: Path):
 
 
 def _new_badge(app, issuer_id: int, course_id: int, n: int) -> int:
-    from lti_badges import issuing
     from lti_badges.models import Course, Issuer
 
     with app.app_context():
-        badge = issuing.create_badge(
+        badge = catalogue.create_badge(
             db.session.get(Issuer, issuer_id), name=f"Essay 1, round {n}", description="Essay 1 at 30 %",
             criteria_text="Essay 1 at 30 % or more", course=db.session.get(Course, course_id),
             rule=RULE)
@@ -102,11 +102,10 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> dict[str, f
         app = _app(Path(tmp))
         ids = moodle_course(app, issuer=peer.issuer, jwks_url=peer.jwks_url,
                             site_url=moodle.site_url, token=WS_TOKEN)
-        from lti_badges import issuing
 
         with app.app_context():
-            issuer_id = issuing.create_issuer(name="Pilot", url="https://pilot.example",
-                                              email="badges@pilot.example").id
+            issuer_id = catalogue.create_issuer(name="Pilot", url="https://pilot.example",
+                                                email="badges@pilot.example").id
             db.session.commit()
         client = app.test_client()
         for n in range(args.rounds):

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from lti_badges import create_app  # noqa: E402
 from lti_badges.extensions import db  # noqa: E402
+from lti_badges.services import catalogue  # noqa: E402
 from tests.support.servers import ServerThread, free_port  # noqa: E402
 
 
@@ -74,7 +75,7 @@ def main() -> None:
 
 
 def run(app, info, args, setup: float) -> None:
-    from lti_badges import awarding, issuing
+    from lti_badges import awarding
     from lti_badges.models import Course, Deployment, Platform
 
     with app.app_context():
@@ -92,7 +93,7 @@ def run(app, info, args, setup: float) -> None:
                                       "https://purl.imsglobal.org/spec/lti-ags/scope/"
                                       "result.readonly"]})
         db.session.add(course)
-        issuer = issuing.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        issuer = catalogue.create_issuer("Bench U", "https://bench.example", "b@bench.example")
         for k in range(args.badges):
             a, b = k % args.items, (k * 7 + 3) % args.items
             rule = ({"grade": {"item": f"Item {a}", "min_percent": 90}} if k % 3 == 0 else
@@ -101,7 +102,7 @@ def run(app, info, args, setup: float) -> None:
                     else {"at_least": 2, "of": [{"grade": {"item": f"Item {(a + d) % args.items}",
                                                            "min_percent": 75}}
                                                 for d in range(4)]})
-            issuing.create_badge(issuer, f"Badge {k}", "d", "c", course=course, rule=rule)
+            catalogue.create_badge(issuer, f"Badge {k}", "d", "c", course=course, rule=rule)
         db.session.commit()
         cid = course.id
 

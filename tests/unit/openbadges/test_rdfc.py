@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from pyld import jsonld
 from pyld.canon import permutations as pyld_permutations
 
-from lti_badges.openbadges import fast_canon, keys, ob3, proofs, status_list
+from lti_badges.openbadges import keys, ob3, proofs, rdfc, status_list
 from lti_badges.openbadges.ob3 import TermExpansionError, check_terms_expand
 
 from .conftest import BASE, CREATED, ISSUER_ID, STATUS_URL, credential_shapes
@@ -55,8 +55,8 @@ def assert_identical_or_declined(doc: Any, loader) -> bool:
     """Fast path == pyld, or the fast path declines. Returns whether it accepted.
     Accepting also means check_terms_expand passes."""
     try:
-        fast = fast_canon.canonicalize(doc, loader)
-    except fast_canon.Unsupported:
+        fast = rdfc.canonicalize(doc, loader)
+    except rdfc.Unsupported:
         return False
     reference = pyld_or_error(doc, loader)
     assert fast == reference, (doc, fast, reference)
@@ -119,7 +119,7 @@ def all_shapes(issuer, achievement) -> dict[str, dict[str, Any]]:
 
 def test_every_shape_is_byte_identical_to_pyld(all_shapes, loader):
     for name, doc in all_shapes.items():
-        fast = fast_canon.canonicalize(doc, loader)  # must not decline: these are the tool's shapes
+        fast = rdfc.canonicalize(doc, loader)  # must not decline: these are the tool's shapes
         assert fast == proofs.canonicalize(doc, loader), name
         assert fast.count("\n") >= 8, name
 
@@ -130,7 +130,7 @@ def test_proof_configurations_are_byte_identical(all_shapes, loader, vm, purpose
         for created in (CREATED, "1999-12-31T23:59:59Z"):
             for method in (vm, "did:web:badges.example.edu#key-1", f"{ISSUER_ID}/keys/2"):
                 config = proof_config(doc, created, method, purpose)
-                assert fast_canon.canonicalize(config, loader) == proofs.canonicalize(config, loader)
+                assert rdfc.canonicalize(config, loader) == proofs.canonicalize(config, loader)
 
 
 def test_other_documents_are_identical_or_declined(issuer, achievement, ed_key, vm, loader):
@@ -199,10 +199,10 @@ def test_documents_outside_the_subset_fall_back_to_pyld(shapes, loader, ed_key, 
     real = proofs._hash_data
     monkeypatch.setattr(proofs, "_hash_data", lambda *a: calls.append("pyld") or real(*a))
     for name, doc in outside_the_subset(shapes).items():
-        with pytest.raises(fast_canon.Unsupported):
-            fast_canon.canonicalize(doc, loader)
-        assert fast_canon.canonicalize_or_none(doc, loader) is None
-        assert fast_canon.hash_data(doc, proof_config(doc), loader) is None
+        with pytest.raises(rdfc.Unsupported):
+            rdfc.canonicalize(doc, loader)
+        assert rdfc.canonicalize_or_none(doc, loader) is None
+        assert rdfc.hash_data(doc, proof_config(doc), loader) is None
         calls.clear()
         try:
             fast = proofs.sign_data_integrity(doc, ed_key, vm, loader, created=CREATED, check_terms=False)
@@ -228,8 +228,8 @@ def test_undefined_terms_are_declined_and_still_refused(shapes, loader, ed_key, 
         lambda d: d["credentialSubject"]["achievement"].__setitem__("type", ["Achievement", "Badge"]),
     ):
         doc = _with(shapes["full"], change)
-        with pytest.raises(fast_canon.Unsupported):
-            fast_canon.canonicalize(doc, loader)
+        with pytest.raises(rdfc.Unsupported):
+            rdfc.canonicalize(doc, loader)
         with pytest.raises(TermExpansionError):
             proofs.sign_data_integrity(doc, ed_key, vm, loader, created=CREATED)
         # without the check, the fallback signs exactly what pyld signs
@@ -242,8 +242,8 @@ def test_undefined_terms_are_declined_and_still_refused(shapes, loader, ed_key, 
 
 def test_top_level_without_statements_is_declined(loader):
     doc = {"@context": ob3.OB3_CONTEXTS, "id": f"{BASE}/x"}
-    with pytest.raises(fast_canon.Unsupported):
-        fast_canon.canonicalize(doc, loader)
+    with pytest.raises(rdfc.Unsupported):
+        rdfc.canonicalize(doc, loader)
     assert proofs.canonicalize(doc, loader) == ""
 
 
@@ -376,10 +376,10 @@ def credentials(draw) -> dict[str, Any]:
 @SETTINGS
 @given(doc=credentials(), created=dates, purpose=st.sampled_from(["assertionMethod", "authentication"]))
 def test_generated_credentials_are_byte_identical(loader, doc, created, purpose):
-    fast = fast_canon.canonicalize(doc, loader)  # every built credential is inside the subset
+    fast = rdfc.canonicalize(doc, loader)  # every built credential is inside the subset
     assert fast == proofs.canonicalize(doc, loader)
     config = proof_config(doc, ob3.iso_datetime(created), purpose=purpose)
-    assert fast_canon.canonicalize(config, loader) == proofs.canonicalize(config, loader)
+    assert rdfc.canonicalize(config, loader) == proofs.canonicalize(config, loader)
 
 
 def test_duplicate_blank_nodes_need_n_degree_hashing_and_match(issuer, achievement, loader):
@@ -402,7 +402,7 @@ def test_duplicate_blank_nodes_need_n_degree_hashing_and_match(issuer, achieveme
         subject_id="did:example:1",
         evidence=[ob3.Evidence(narrative="n"), ob3.Evidence(narrative="n"), ob3.Evidence(narrative="m")],
     )
-    canonical = fast_canon.canonicalize(doc, loader)
+    canonical = rdfc.canonicalize(doc, loader)
     assert canonical == proofs.canonicalize(doc, loader)
     assert canonical.count('<https://schema.org/targetName> "X"') == 2
 
@@ -558,7 +558,7 @@ graphs = st.sampled_from([None, None, None, "<https://g.example/1>", "_:n0", "_:
 @given(st.sets(st.tuples(subjects, predicates, objects, graphs), min_size=1, max_size=12))
 def test_rdfc10_matches_pyld_on_random_datasets(quad_set):
     quads = [q[:3] if q[3] is None else q for q in sorted(quad_set, key=str)]
-    assert fast_canon.canonical_nquads(quads) == pyld_urdna2015(quads)
+    assert rdfc.canonical_nquads(quads) == pyld_urdna2015(quads)
 
 
 def _cycle(labels: list[str], p: str = "<https://p.example/a>") -> list[tuple[str, str, str]]:
@@ -577,7 +577,7 @@ def _cycle(labels: list[str], p: str = "<https://p.example/a>") -> list[tuple[st
     ids=["c6", "2xc3", "k4", "c4-marked", "self-loop"],
 )
 def test_rdfc10_matches_pyld_on_symmetric_graphs(quads):
-    assert fast_canon.canonical_nquads(quads) == pyld_urdna2015(quads)
+    assert rdfc.canonical_nquads(quads) == pyld_urdna2015(quads)
 
 
 def test_permutations_come_in_pyld_order():
@@ -585,7 +585,7 @@ def test_permutations_come_in_pyld_order():
     tie-breaking between equal paths matches."""
     for n in range(1, 6):
         labels = [f"_:x{i}" for i in reversed(range(n))]
-        ours = list(fast_canon._permutations(list(labels)))
+        ours = list(rdfc._permutations(list(labels)))
         assert ours == [tuple(p) for p in pyld_permutations(list(labels))]
         assert len(set(ours)) == len(ours) == math.factorial(n)
 
@@ -656,7 +656,7 @@ def test_pyld_path_does_not_touch_the_fast_path(shapes, loader, ed_key, vm, monk
     def boom(*_args: Any) -> None:
         raise AssertionError("fast path used")
 
-    monkeypatch.setattr(fast_canon, "hash_data", boom)
+    monkeypatch.setattr(rdfc, "hash_data", boom)
     slow = proofs.sign_data_integrity(
         shapes["full"], ed_key, vm, loader, created=CREATED, canonicalizer="pyld"
     )
