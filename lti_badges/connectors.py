@@ -125,7 +125,7 @@ def moodle_client(url: str, token: str, *, interactive: bool = True,
     known (site info decides otherwise).
     """
     from lti_badges.sources import Retry
-    from lti_badges.sources.moodle import MoodleConnector as MoodleClient
+    from lti_badges.sources.moodle import MoodleClient
 
     config = current_app.config
     policy = NetPolicy.from_config(config)
@@ -156,7 +156,7 @@ class CheckResult:
 
 
 def check_connection(url: str, token: str) -> CheckResult:
-    """MoodleConnector.test_connection in plain words; never raises for Moodle's refusals."""
+    """MoodleClient.test_connection in plain words; never raises for Moodle's refusals."""
     from lti_badges.sources import SourceError
     from lti_badges.sources.moodle import MoodleError
 

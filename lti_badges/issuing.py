@@ -32,6 +32,7 @@ from lti_badges.errors import UserError
 from lti_badges.extensions import db
 from lti_badges.models import (
     Award,
+    AwardEvent,
     Badge,
     ImageAsset,
     Issuer,
@@ -583,8 +584,6 @@ EVENT_KINDS = ("download", "share", "view")
 
 def record_event(row: Award, kind: str, detail: str | None = None) -> None:
     """Count a download, share or view; never fails the request that reports it."""
-    from lti_badges.models import AwardEvent
-
     if kind not in EVENT_KINDS:
         raise ValueError(kind)
     try:
@@ -596,8 +595,6 @@ def record_event(row: Award, kind: str, detail: str | None = None) -> None:
 
 
 def event_counts(badge: Badge) -> dict[str, int]:
-    from lti_badges.models import AwardEvent
-
     rows = db.session.execute(
         db.select(AwardEvent.kind, db.func.count()).join(Award)
         .where(Award.badge_id == badge.id).group_by(AwardEvent.kind)).all()

@@ -14,7 +14,7 @@ from typing import Any
 from lti_badges.backpack.http import BackpackError, FetchError, NetPolicy, json_body, request
 
 
-class RegistrationError(BackpackError):
+class ClientRegistrationError(BackpackError):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message, status=status, code="registration")
 
@@ -61,26 +61,26 @@ def register(registration_url: str, metadata: dict[str, Any], policy: NetPolicy)
         resp = request("POST", registration_url, policy, what="backpack registration URL",
                        json=metadata, headers={"Accept": "application/json"})
     except FetchError as exc:
-        raise RegistrationError(f"The backpack could not register this tool: {exc}") from exc
+        raise ClientRegistrationError(f"The backpack could not register this tool: {exc}") from exc
     body = json_body(resp)
     if resp.status_code not in (200, 201):
         # §3.2.2: {"error": "invalid_redirect_uri" | "invalid_client_metadata" | ...}
         detail = ""
         if isinstance(body, dict) and body.get("error"):
             detail = f" ({body['error']}: {body.get('error_description') or ''})".replace(": )", ")")
-        raise RegistrationError(f"The backpack refused to register this tool: HTTP "
+        raise ClientRegistrationError(f"The backpack refused to register this tool: HTTP "
                                 f"{resp.status_code}{detail}.", resp.status_code)
     if not isinstance(body, dict) or not isinstance(body.get("client_id"), str) \
             or not body["client_id"]:
-        raise RegistrationError("The backpack's registration answer has no client_id.")
+        raise ClientRegistrationError("The backpack's registration answer has no client_id.")
     secret = body.get("client_secret")
     method = body.get("token_endpoint_auth_method") or (
         "client_secret_basic" if secret else "none")
     if method not in ("client_secret_basic", "client_secret_post", "none"):
-        raise RegistrationError(f"The backpack registered this tool for {method!r} client "
+        raise ClientRegistrationError(f"The backpack registered this tool for {method!r} client "
                                 "authentication, which the tool does not support.")
     if method != "none" and not isinstance(secret, str):
-        raise RegistrationError("The backpack's registration answer has no client_secret.")
+        raise ClientRegistrationError("The backpack's registration answer has no client_secret.")
     expires = body.get("client_secret_expires_at") or 0
     return ClientRegistration(client_id=body["client_id"],
                               client_secret=secret if isinstance(secret, str) else None,

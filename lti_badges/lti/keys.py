@@ -24,7 +24,7 @@ from lti_badges.extensions import db
 from lti_badges.models import ToolKey
 
 
-class KeyError_(RuntimeError):
+class SigningKeyMissing(RuntimeError):
     """The stored keys cannot be used (no key yet, or the secret changed)."""
 
 
@@ -85,14 +85,14 @@ def active_signing_key(secret: str) -> SigningKey:
         db.select(ToolKey).filter_by(purpose="lti", status="active").order_by(ToolKey.id.desc())
     )
     if key is None:
-        raise KeyError_("The tool has no signing key yet: run `lti-badges init`.")
+        raise SigningKeyMissing("The tool has no signing key yet: run `lti-badges init`.")
     cached = _DECRYPTED.get((key.kid, secret))
     if cached is not None:
         return cached
     try:
         private = serialization.load_pem_private_key(key.private_pem.encode(), _passphrase(secret))
     except (ValueError, TypeError) as exc:
-        raise KeyError_(
+        raise SigningKeyMissing(
             "The tool's signing key cannot be decrypted: LTI_BADGES_SECRET_KEY changed since the "
             "key was made. Restore the old secret, or run `lti-badges keys rotate`."
         ) from exc

@@ -161,11 +161,6 @@ class ContextLoader:
 
     # -- public API ---------------------------------------------------------
 
-    @property
-    def known_urls(self) -> list[str]:
-        """Every URL this loader can serve (pinned, local or given)."""
-        return sorted(set(self._pins) | set(self._local) | set(self._extra))
-
     def document(self, url: str) -> Any:
         """The parsed JSON of the context at ``url`` (loading it if needed)."""
         with self._lock:

@@ -2,8 +2,8 @@
 
 The learner's page and the teacher's studio show progress from the same reading of the
 course (``awarding.read_course``): one cache serves both, with a TTL, one read at a time
-per course, and stale facts served while a fresh read finishes. A sync puts the facts it
-just read, so pages need not read the course again right after it. Each read also records
+per course, and stale facts served while a fresh read finishes; the studio drops the
+course's entry when a sync it watches finishes, so the next page reads anew. Each read records
 the roster (people and memberships: the studio's People page and award list show every
 learner before any sync) and when undated facts were first seen (``awarding.observe``).
 """

@@ -8,7 +8,7 @@ Reading a course's facts costs one NRPS call plus one AGS call per line item (an
 Moodle connector's calls where configured), so pages never read them more than once per
 request, and a read is kept in the app's facts cache (``services.course_facts``, shared with
 the learner pages): the index and the preview show progress "as of" that read, which the
-page says. A sync drops the cached read when it finishes.
+page says. The sync-status poll drops the cached read when the sync has finished.
 """
 
 from __future__ import annotations
@@ -288,18 +288,18 @@ def holders(badge_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 @dataclass
-class Progress:
+class ProgressCounts:
     ready: int = 0  # meet the criteria now, not awarded yet (the next sync awards them)
     in_progress: int = 0  # progress > 0, not met, not held
 
 
 def progress_counts(badges: list[Badge], rows: list[Learner],
-                    now: datetime | None = None) -> dict[int, Progress]:
+                    now: datetime | None = None) -> dict[int, ProgressCounts]:
     now = now or datetime.now(UTC)
     held = holders(b.id for b in badges)
-    out: dict[int, Progress] = {}
+    out: dict[int, ProgressCounts] = {}
     for badge in badges:
-        counts = out[badge.id] = Progress()
+        counts = out[badge.id] = ProgressCounts()
         if not badge.rule:
             continue
         try:

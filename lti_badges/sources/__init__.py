@@ -3,7 +3,7 @@
 - :mod:`lti_badges.sources.base`: ``FactSource`` (``read(progress) -> CourseFacts``),
   ``CourseFacts``, ``Member``, ``ItemSeen``, ``SourceError``;
 - :mod:`lti_badges.sources.lti`: ``LtiSource`` (NRPS roster, AGS line items and results);
-- :mod:`lti_badges.sources.moodle`: ``MoodleConnector`` (Moodle Web Services; setup in
+- :mod:`lti_badges.sources.moodle`: ``MoodleClient`` (Moodle Web Services; setup in
   ``MOODLE_SETUP.md``).
 
 No database and no Flask here: adapters take URLs, tokens and a ``NetPolicy``.

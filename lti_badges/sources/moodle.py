@@ -266,7 +266,7 @@ def encode_params(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str
     return out
 
 
-class MoodleConnector:
+class MoodleClient:
     """A Moodle site reached with a web-service token (no database, no Flask)."""
 
     def __init__(
@@ -292,7 +292,7 @@ class MoodleConnector:
         self._mode = mode  # None: site info decides at the first read
 
     def __repr__(self) -> str:  # never show the token
-        return f"MoodleConnector({self.site_url!r})"
+        return f"MoodleClient({self.site_url!r})"
 
     # ------------------------------------------------------------------ transport
     def call(self, function: str, **params: Any) -> Any:
@@ -809,7 +809,7 @@ class MoodleCourseSource:
 
     name = MOODLE
 
-    def __init__(self, connector: MoodleConnector, course_id: int | str) -> None:
+    def __init__(self, connector: MoodleClient, course_id: int | str) -> None:
         self.connector = connector
         self.course_id = course_id
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from flask import Flask, g
 
-from lti_badges.web import auth, course, errors, lti, openbadges, public
+from lti_badges.web import (
+    admin,
+    auth,
+    backpacks,
+    course,
+    errors,
+    learner,
+    lti,
+    moodle_pairing,
+    notices,
+    openbadges,
+    public,
+    studio,
+    verify,
+)
 
-AREAS = ("studio", "learner", "admin", "verify", "backpacks", "notices", "moodle_pairing")
+BLUEPRINTS = (lti, course, public, openbadges, studio, learner, admin, verify, backpacks,
+              notices, moodle_pairing)
 
 
 def register_web(app: Flask) -> None:
@@ -28,14 +40,8 @@ def register_web(app: Flask) -> None:
         locale = get_locale()
         return {"current_lang": locale.language if locale else "en", "format_date": format_date}
 
-    app.register_blueprint(lti.bp)
-    app.register_blueprint(course.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(openbadges.bp)
-    # Areas built in their own modules: each exposes ``bp``.
-    for area in AREAS:
-        if importlib.util.find_spec(f"lti_badges.web.{area}") is not None:
-            app.register_blueprint(importlib.import_module(f"lti_badges.web.{area}").bp)
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.bp)
     from lti_badges.web import limits
 
     limits.init_app(app)

@@ -32,10 +32,9 @@ def _course(course_id: int) -> Course:
 def home(course_id: int) -> Response:
     """Where a launch lands: the studio for staff, the learner's page for learners."""
     launch = g.launch
-    views = current_app.view_functions
-    if (launch.can(DESIGN) or launch.can(VIEW_COURSE)) and "studio.index" in views:
+    if launch.can(DESIGN) or launch.can(VIEW_COURSE):
         return redirect(url_for("studio.index", course_id=course_id))
-    if launch.can(LEARN) and "learner.index" in views:
+    if launch.can(LEARN):
         return redirect(url_for("learner.index", course_id=course_id))
     course = _course(course_id)
     members = db.session.scalar(
@@ -69,13 +68,6 @@ def people(course_id: int) -> Response:
     rows, facts = studio_svc.roster(course)
     return Response(render_template("course/people.html", course=course, rows=rows,
                                     roster_read=facts.roster_read))
-
-
-@bp.get("/me")
-@course_access(LEARN)
-def me(course_id: int) -> Response:
-    """The learner's badges live on the learner page; this older address leads there."""
-    return redirect(url_for("learner.index", course_id=course_id))
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])

@@ -3,10 +3,9 @@
 Progress design (a page load never waits long on the LMS):
 
 - Facts come from :func:`lti_badges.awarding.read_course` — the same reading the
-  sync uses — cached per course in this process for ``LEARNER_FACTS_TTL``
-  seconds (default 120; a failed read is kept 15 s so a down LMS is not
-  hammered but recovers quickly). One read per course runs at a time: learners
-  who open the page together wait on the same read (single flight).
+  sync uses — through the course facts cache of :mod:`lti_badges.services.course_facts`
+  (shared with the studio: a TTL, a failed read kept briefly, one read per course at a
+  time that learners opening the page together wait on).
 - A first read waits at most ``LEARNER_FACTS_WAIT`` seconds (default 4); past
   that the page answers at once with "progress is being checked" (learner.js
   reloads it a few times) and the read finishes in the background, filling the
@@ -15,7 +14,6 @@ Progress design (a page load never waits long on the LMS):
   second for it and otherwise shows the previous facts, dated, while the read
   finishes (stale while revalidate). So with a slow or unreachable LMS no page
   load waits more than a few seconds, and most wait for nothing.
-  ``FactsCache.put`` lets another reader (the sync) hand over what it read.
 - What the tool itself knows (the learner's launches and badges held) is read
   from the database on every page load, so a badge earned a moment ago counts
   for the badges that need it at once.
@@ -96,7 +94,7 @@ class Line:
 
 
 @dataclass
-class Progress:
+class BadgeProgress:
     badge: Badge
     state: str  # met | unmet | unknown | pending | unavailable | manual
     percent: int = 0
@@ -143,32 +141,32 @@ def _names(facts: CourseFacts | None, badges: list[Badge]) -> dict[str, str]:
 
 
 def _progress(course: Course, badges: list[Badge], facts: CourseFacts | None,
-              lang: str) -> list[Progress]:
+              lang: str) -> list[BadgeProgress]:
     person = g.launch.person
     learner_facts = awarding.learner_facts(course, [person.sub], {person.sub: person},
                                            facts)[person.sub]
     unreadable = facts is None or _failed(facts)
     names = _names(facts, badges)
     now = datetime.now(UTC)
-    out: list[Progress] = []
+    out: list[BadgeProgress] = []
     for badge in badges:
         if not badge.rule:
-            out.append(Progress(badge, "manual"))
+            out.append(BadgeProgress(badge, "manual"))
             continue
         try:
             if facts is None:
-                out.append(Progress(badge, "pending", lines=_lines(badge.rule, None, lang, names)))
+                out.append(BadgeProgress(badge, "pending", lines=_lines(badge.rule, None, lang, names)))
                 continue
             result = criteria.evaluate(badge.rule, learner_facts, now, badge_id=badge.public_id)
         except criteria.RuleError:
             log.warning("badge %s has an invalid rule", badge.public_id)
-            out.append(Progress(badge, "unavailable"))
+            out.append(BadgeProgress(badge, "unavailable"))
             continue
         state = result.status
         if state == "unknown" and unreadable:
             state = "unavailable"
         percent = round(result.progress * 100) if result.met else min(99, int(result.progress * 100))
-        out.append(Progress(badge, state, percent, _lines(badge.rule, result, lang, names)))
+        out.append(BadgeProgress(badge, state, percent, _lines(badge.rule, result, lang, names)))
     return out
 
 

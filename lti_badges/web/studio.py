@@ -71,7 +71,7 @@ def _last_run(course_id: int) -> SyncRun | None:
 
 
 def _progress(course: Course, badges: list[Badge], *, read: bool,
-              refresh: bool = False) -> tuple[dict[int, svc.Progress] | None, Any]:
+              refresh: bool = False) -> tuple[dict[int, svc.ProgressCounts] | None, Any]:
     """In-progress counts from the course's facts: from the cached read, or reading now."""
     facts = (svc.course_facts(course, refresh=refresh) if read or refresh
              else svc.cached_facts(course))

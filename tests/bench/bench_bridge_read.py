@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from lti_badges.net import NetPolicy  # noqa: E402
 from lti_badges.sources import Retry  # noqa: E402
-from lti_badges.sources.moodle import MoodleConnector  # noqa: E402
+from lti_badges.sources.moodle import MoodleClient  # noqa: E402
 from tests.support.fake_moodle import TOKEN, FakeMoodle  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def _signature(facts) -> dict:
 
 def _read(fake: FakeMoodle, **kwargs) -> tuple[float, int, object]:
     policy = NetPolicy(allow_insecure=True, timeout=300, max_bytes=512 * 1024 * 1024)
-    conn = MoodleConnector(fake.site_url, TOKEN, policy, retry=Retry(sleep=lambda s: None),
+    conn = MoodleClient(fake.site_url, TOKEN, policy, retry=Retry(sleep=lambda s: None),
                            **kwargs)
     before = sum(fake.calls.values())
     t = time.perf_counter()

@@ -17,16 +17,16 @@ import pytest
 from lti_badges.criteria.facts import MOODLE, CompletionState
 from lti_badges.net import NetPolicy
 from lti_badges.sources import Retry
-from lti_badges.sources.moodle import MoodleConnector, MoodleError
+from lti_badges.sources.moodle import MoodleClient, MoodleError
 from tests.support.moodle import recorded
 from tests.unit.sources.replay import BAD_TOKEN, WS_TOKEN, MoodleWsReplay
 
 POLICY = NetPolicy(allow_insecure=True, timeout=5)
 
 
-def connector(replay: MoodleWsReplay, token: str = WS_TOKEN, **kwargs) -> MoodleConnector:
+def connector(replay: MoodleWsReplay, token: str = WS_TOKEN, **kwargs) -> MoodleClient:
     kwargs.setdefault("retry", Retry(sleep=lambda s: None))
-    return MoodleConnector(replay.site_url, token, POLICY, **kwargs)
+    return MoodleClient(replay.site_url, token, POLICY, **kwargs)
 
 
 @pytest.fixture
@@ -303,7 +303,7 @@ def test_moodle_down_is_retried_then_reported():
     server = ServerThread(app, port).start()
     sleeps: list[float] = []
     try:
-        conn = MoodleConnector(f"http://127.0.0.1:{port}", WS_TOKEN, POLICY,
+        conn = MoodleClient(f"http://127.0.0.1:{port}", WS_TOKEN, POLICY,
                                retry=Retry(sleep=sleeps.append))
         facts = conn.read_course(2)
     finally:

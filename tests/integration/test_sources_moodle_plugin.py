@@ -17,7 +17,7 @@ from lti_badges.extensions import db
 from lti_badges.models import Award
 from lti_badges.net import NetPolicy
 from lti_badges.sources import Retry
-from lti_badges.sources.moodle import MoodleConnector
+from lti_badges.sources.moodle import MoodleClient
 from tests.support.bridge import moodle_course
 from tests.unit.sources.replay import WS_TOKEN, MoodlePluginReplay, MoodleWsReplay
 
@@ -25,10 +25,10 @@ POLICY = NetPolicy(allow_insecure=True, timeout=5)
 PLUGIN = "local_ltibadges_get_course_facts"
 
 
-def connector(replay, **kwargs) -> MoodleConnector:
+def connector(replay, **kwargs) -> MoodleClient:
     kwargs.setdefault("retry", Retry(sleep=lambda s: None))
     kwargs.setdefault("perpage", 2)
-    return MoodleConnector(replay.site_url, WS_TOKEN, POLICY, **kwargs)
+    return MoodleClient(replay.site_url, WS_TOKEN, POLICY, **kwargs)
 
 
 @pytest.fixture

@@ -15,16 +15,16 @@ from lti_badges.extensions import db
 from lti_badges.models import Award, SyncRun
 from lti_badges.net import NetPolicy
 from lti_badges.sources import Retry
-from lti_badges.sources.moodle import MoodleConnector
+from lti_badges.sources.moodle import MoodleClient
 from tests.support.bridge import moodle_course
 from tests.support.fake_moodle import TOKEN, FakeMoodle
 
 POLICY = NetPolicy(allow_insecure=True, timeout=10)
 
 
-def connector(fake, **kwargs) -> MoodleConnector:
+def connector(fake, **kwargs) -> MoodleClient:
     kwargs.setdefault("retry", Retry(sleep=lambda s: None))
-    return MoodleConnector(fake.site_url, TOKEN, POLICY, **kwargs)
+    return MoodleClient(fake.site_url, TOKEN, POLICY, **kwargs)
 
 
 @pytest.mark.parametrize("workers", [1, 4])

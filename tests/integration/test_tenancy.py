@@ -17,7 +17,6 @@ ROUTES = {
     "people": ("GET", "/course/{cid}/people", {"teacher", "ta", "designer"}),
     "settings": ("GET", "/course/{cid}/settings", {"teacher", "designer"}),
     "settings_post": ("POST", "/course/{cid}/settings", {"teacher", "designer"}),
-    "me": ("GET", "/course/{cid}/me", {"learner"}),
 }
 ROLES = ("learner", "teacher", "ta", "designer")
 
