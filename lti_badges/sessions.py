@@ -15,7 +15,6 @@ works in an LMS iframe whose cookies the browser blocks.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -29,10 +28,6 @@ from lti_badges.lti.launch import ValidatedLaunch
 from lti_badges.lti.roles import capabilities_for
 from lti_badges.models import Course, LaunchEvent, LaunchSession, Membership, Person
 from lti_badges.models._upsert import get_or_create
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _upsert_person(launch: ValidatedLaunch) -> Person:
@@ -84,9 +79,10 @@ def open_session(launch: ValidatedLaunch, config: Any) -> tuple[LaunchSession, s
                                        resource_link_id=claims.resource_link_id,
                                        title=(claims.resource_link_title or "")[:500] or None))
 
-    token = secrets.token_urlsafe(32)
     session = LaunchSession(
-        token_hash=token_hash(token),
+        # The session's secret reference, named in page credentials and CSRF tokens (no raw
+        # token is handed out any more: a random value serves where its hash used to).
+        token_hash=secrets.token_hex(32),
         platform_id=launch.platform.id,
         deployment_id=launch.deployment.id,
         course_id=course.id if course else None,

@@ -70,10 +70,9 @@
     init.credentials = "same-origin";
     return fetch(url, init).then(function (r) { keepNext(r, path); return r; });
   }
+  /* JSON request headers; ltiBadges.fetch adds the credential itself. */
   function headers(extra) {
     var h = { "Accept": "application/json" };
-    var c = credential();
-    if (c) { h[HEADER] = c; }
     for (var k in extra || {}) { h[k] = extra[k]; }
     return h;
   }

@@ -11,7 +11,7 @@
     return el ? el.getAttribute("content") : "";
   };
   var csrf = meta("csrf-token");
-  // The launch's credential rides along on every request (static/launch.js).
+  // window.ltiBadges.fetch (static/launch.js) sends the launch's credential.
   var headers = function (extra) { return window.ltiBadges.headers(extra); };
 
   // -- Sync now: POST, then poll the run's JSON until it is finished.
@@ -24,7 +24,7 @@
     box.hidden = false;
     if (button) { button.disabled = true; }
     function tick() {
-      window.ltiBadges.fetch(url, { headers: headers(), credentials: "same-origin" })
+      window.ltiBadges.fetch(url, { headers: headers() })
         .then(function (r) { return r.json(); })
         .then(function (run) {
           bar.value = run.percent || 0;
@@ -48,7 +48,7 @@
     syncForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       window.ltiBadges.fetch(syncForm.action, { method: "POST", body: new FormData(syncForm),
-                               headers: headers({ "X-CSRF-Token": csrf }), credentials: "same-origin" })
+                               headers: headers({ "X-CSRF-Token": csrf }) })
         .then(function (r) { return r.json(); })
         .then(function (data) { if (data.status_url) { poll(data.status_url); } });
     });
@@ -66,7 +66,7 @@
     if (!pending && !refresh) { return; }
     var url = table.dataset.progressUrl + (refresh ? "?refresh=1" : "");
     var note = document.getElementById("progress-note");
-    window.ltiBadges.fetch(url, { headers: headers(), credentials: "same-origin" })
+    window.ltiBadges.fetch(url, { headers: headers() })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         Object.keys(data.badges || {}).forEach(function (id) {
@@ -179,7 +179,7 @@
       var data = new FormData(form);
       data.delete("image");
       window.ltiBadges.fetch(form.dataset.previewUrl, { method: "POST", body: data,
-                                       headers: headers({ "X-CSRF-Token": csrf }), credentials: "same-origin" })
+                                       headers: headers({ "X-CSRF-Token": csrf }) })
         .then(function (r) { return r.json(); })
         .then(function (body) {
           var mode = form.querySelector("input[name=rule_mode]:checked");
